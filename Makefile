@@ -1,0 +1,54 @@
+# llmplane: `make plan` and `make test` need only python3 and make; `make preview/up` need the Pulumi CLI.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STACK ?=
+SECRETS_PROVIDER ?= passphrase
+
+.PHONY: install plan test lint typecheck unit bench preview up clean
+
+# The stamp makes `make` reinstall only when the dependency list changes.
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+plan: install
+	$(BIN)/llmplane plan
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/pyright
+
+unit: install
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+bench: install
+	$(PY) bench/plan_speed.py
+
+# The real path: checks the stack offline first, then hands it to the Pulumi CLI.
+define pulumi_stack
+	@test -n "$(STACK)" || { echo "make $@: set STACK, e.g. make $@ STACK=kubernetes-dev" >&2; exit 2; }
+	@command -v pulumi >/dev/null || { echo "make $@: the Pulumi CLI is not installed; see README.md" >&2; exit 2; }
+	$(BIN)/llmplane plan $(STACK) > /dev/null
+	pulumi stack select --create --secrets-provider $(SECRETS_PROVIDER) $(STACK)
+endef
+
+preview: install
+	$(pulumi_stack)
+	pulumi preview --stack $(STACK) --diff
+
+up: install
+	$(pulumi_stack)
+	pulumi up --stack $(STACK)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

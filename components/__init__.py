@@ -1,0 +1,1 @@
+"""Pulumi components and the cloud adapters they are built from."""

@@ -1,0 +1,113 @@
+"""The Cloud protocol, the handles it returns, and CLOUDS: the only place that branches on cloud."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+import pulumi
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+
+    from infra.settings import StackSettings
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """A customer-managed encryption key: its cloud id (ARN, Key Vault key id, KMS key name)."""
+
+    id: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class ClusterRef:
+    """A Kubernetes cluster to deploy into: a provider for it and, when known, its kubeconfig."""
+
+    name: str
+    provider: k8s.Provider
+    kubeconfig: pulumi.Output[str] | None = None
+
+
+@dataclass(frozen=True)
+class Toleration:
+    """A pod toleration for a GPU node taint."""
+
+    key: str
+    effect: str = "NoSchedule"
+    operator: str = "Exists"
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where GPU pods go: node labels to select, taints to tolerate, the GPU resource to request."""
+
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: tuple[Toleration, ...] = ()
+    gpu_resource: str = "nvidia.com/gpu"
+
+
+@dataclass(frozen=True)
+class RegistryRef:
+    """A private registry mirroring public images: the prefix that replaces their registry host."""
+
+    prefix: pulumi.Output[str]
+
+    def mirror(self, image: str) -> pulumi.Output[str]:
+        """The mirrored name of a public image, e.g. ghcr.io/org/img:tag -> <prefix>/org/img:tag."""
+        _, _, path = image.partition("/")
+        return self.prefix.apply(lambda prefix: f"{prefix}/{path}")
+
+
+class Cloud(Protocol):
+    """One deployment target. GpuPlatform calls these in order: key, cluster, GPU pool, registry.
+
+    Each method creates its resources as children of `parent` and returns a handle; a target that
+    has nothing to create for a step returns None (the existing-cluster target creates no key).
+    """
+
+    def key(self, parent: pulumi.Resource) -> KeyRef | None:
+        """The customer-managed key that encrypts secrets, disks and the registry."""
+        ...
+
+    def cluster(self, parent: pulumi.Resource, key: KeyRef | None) -> ClusterRef:
+        """The Kubernetes cluster, and a provider that deploys into it."""
+        ...
+
+    def gpu_pool(self, parent: pulumi.Resource, cluster: ClusterRef) -> Placement:
+        """The GPU nodes, and how pods get scheduled onto them."""
+        ...
+
+    def registry(self, parent: pulumi.Resource, key: KeyRef | None) -> RegistryRef | None:
+        """The private registry that mirrors the engine image."""
+        ...
+
+
+def _kubernetes(settings: StackSettings) -> Cloud:
+    # Imported here so that planning one cloud never imports another cloud's SDK.
+    from components.kubernetes import ExistingCluster
+
+    return ExistingCluster(settings)
+
+
+# Adapters for aws, azure and gcp register here as they land; the settings already accept them.
+CLOUDS: dict[str, Callable[[StackSettings], Cloud]] = {
+    "kubernetes": _kubernetes,
+}
+
+
+def cloud_for(settings: StackSettings) -> Cloud:
+    """The adapter for the stack's cloud, or a one-line error naming the clouds that exist."""
+    factory = CLOUDS.get(settings.cloud)
+    if factory is None:
+        from infra.errors import SettingsError
+
+        raise SettingsError(
+            settings.stack,
+            "llmplane:cloud",
+            f"{settings.cloud} is not available in this version of llmplane",
+            f"use one of: {', '.join(sorted(CLOUDS))}",
+        )
+    return factory(settings)

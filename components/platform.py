@@ -1,0 +1,34 @@
+"""GpuPlatform: key, cluster, GPU pool and registry from whichever Cloud adapter the stack names."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.cloud import Cloud, ClusterRef, KeyRef, Placement, RegistryRef
+
+
+class GpuPlatform(pulumi.ComponentResource):
+    """Everything below the workload: encryption key, Kubernetes cluster, GPU nodes, registry."""
+
+    key: KeyRef | None
+    cluster: ClusterRef
+    placement: Placement
+    registry: RegistryRef | None
+    kubeconfig: pulumi.Output[str] | None
+
+    def __init__(self, name: str, spec: Cloud, opts: pulumi.ResourceOptions | None = None) -> None:
+        """`spec` is the adapter of the stack's cloud, from `components.cloud.cloud_for`."""
+        super().__init__("llmplane:index:GpuPlatform", name, None, opts)
+        cloud = spec
+        self.key = cloud.key(self)
+        self.cluster = cloud.cluster(self, self.key)
+        self.placement = cloud.gpu_pool(self, self.cluster)
+        self.registry = cloud.registry(self, self.key)
+        self.kubeconfig = self.cluster.kubeconfig
+        self.register_outputs(
+            {
+                "clusterName": self.cluster.name,
+                "keyId": self.key.id if self.key else None,
+                "registry": self.registry.prefix if self.registry else None,
+            }
+        )

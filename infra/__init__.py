@@ -1,0 +1,1 @@
+"""llmplane's program, offline engine and command line."""

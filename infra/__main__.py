@@ -1,0 +1,52 @@
+"""The llmplane program: stack settings -> GpuPlatform -> InferenceService -> stack outputs."""
+
+import pulumi
+
+from components.cloud import cloud_for
+from components.engines import ENGINES, ServeRequest
+from components.inference import InferenceService, InferenceSpec
+from components.naming import dns_label, labels
+from components.platform import GpuPlatform
+from infra.errors import SettingsError
+from infra.settings import from_pulumi
+
+try:
+    settings = from_pulumi()
+    cloud = cloud_for(settings)
+except SettingsError as error:
+    # RunError makes the engine print the message alone, without a Python traceback.
+    raise pulumi.RunError(str(error)) from None
+
+platform = GpuPlatform("llm", cloud)
+model = settings.model
+service = InferenceService(
+    "llm",
+    InferenceSpec(
+        namespace=dns_label("llm", settings.stack),
+        labels=labels(settings.stack, "inference"),
+        model=ServeRequest(
+            model_id=model.id,
+            revision=model.revision,
+            shards=settings.gpu.count,
+            quantize=model.quantize,
+            max_input_tokens=model.max_input_tokens,
+            max_total_tokens=model.max_total_tokens,
+        ),
+        engine=ENGINES[settings.engine],
+        replicas=max(1, settings.replicas.min),
+        placement=platform.placement,
+        registry=platform.registry,
+        hf_token=pulumi.Output.secret(settings.hf_token.get_secret_value())
+        if settings.hf_token
+        else None,
+    ),
+    opts=pulumi.ResourceOptions(providers=[platform.cluster.provider]),
+)
+
+pulumi.export("cloud", settings.cloud)
+pulumi.export("model", model.id)
+pulumi.export("engine", settings.engine)
+pulumi.export("namespace", service.namespace)
+pulumi.export("endpoint", service.url)
+if platform.kubeconfig is not None:
+    pulumi.export("kubeconfig", platform.kubeconfig)

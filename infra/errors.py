@@ -1,0 +1,21 @@
+"""The one error type for bad user input, printed as a single line and exit code 2."""
+
+from __future__ import annotations
+
+
+class SettingsError(Exception):
+    """Bad input: names the stack, the key, what is wrong and what would be right, on one line."""
+
+    def __init__(self, stack: str, key: str, problem: str, fix: str) -> None:
+        self.stack = stack
+        self.key = key
+        self.problem = problem
+        self.fix = fix
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        text = f"stack {self.stack}: {self.key}: {self.problem}; {self.fix}"
+        # The contract is one line on stderr, whatever the user typed into the stack file: no
+        # line breaks, and no control characters that could rewrite the user's terminal.
+        line = " ".join(text.split())
+        return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in line)

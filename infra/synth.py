@@ -1,0 +1,145 @@
+"""The offline engine: runs the real infra/__main__.py under Pulumi's mock runtime into a Plan."""
+
+from __future__ import annotations
+
+import json
+import logging
+import runpy
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from components.cloud import cloud_for
+from components.naming import PROJECT
+from infra.mocks import PlanMocks
+from infra.settings import StackSettings, parse, read_stack_file
+
+PROGRAM = Path(__file__).with_name("__main__.py")
+REDACTED = "[secret]"
+
+Plan = dict[str, Any]
+
+
+class CapturingMonitor(pulumi_mocks.MockMonitor):
+    """The mock monitor, plus a record of what the engine would see: parents, providers, deps."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.captured: dict[str, dict[str, Any]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        """Register as the mock monitor does, and keep the request as the plan sees it."""
+        response = super().RegisterResource(request)
+        self.captured[response.urn] = {
+            "urn": response.urn,
+            "type": request.type,
+            "name": request.name,
+            "parent": request.parent or None,
+            "custom": bool(request.custom),
+            "provider": _provider_urn(request.provider),
+            "dependencies": sorted(set(request.dependencies)),
+            "inputs": _plain(json_format.MessageToDict(request.object)),
+        }
+        return response
+
+
+def _provider_urn(reference: str) -> str | None:
+    """A provider reference is `<urn>::<id>`; the plan keeps the URN, which is stable."""
+    return reference.rsplit("::", 1)[0] if reference else None
+
+
+def _plain(value: Any) -> Any:
+    """Wire values -> plan JSON: secrets redacted, resource references as URNs, integers as ints."""
+    if isinstance(value, dict):
+        signature = value.get(rpc._special_sig_key)
+        if signature == rpc._special_secret_sig:
+            return REDACTED
+        if signature == rpc._special_resource_sig:
+            return value.get("urn")
+        return {key: _plain(item) for key, item in sorted(value.items())}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    # protobuf Struct holds every number as a double; the program wrote integers.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == rpc.UNKNOWN:
+        return "[unknown]"
+    return value
+
+
+def validate_stack_file(path: Path) -> tuple[StackSettings, dict[str, Any], frozenset[str]]:
+    """Read and validate a stack file; raise SettingsError before anything runs."""
+    stack, config, secret_keys = read_stack_file(path)
+    settings = parse(stack, config, secret_keys)
+    cloud_for(settings)
+    return settings, config, secret_keys
+
+
+def plan_stack(path: Path) -> Plan:
+    """Plan one stack file offline: validate it, run the program under mocks, capture everything."""
+    return plan_validated(*validate_stack_file(path))
+
+
+def plan_validated(
+    settings: StackSettings, config: dict[str, Any], secret_keys: frozenset[str]
+) -> Plan:
+    """Plan a stack whose file `validate_stack_file` has already read and checked."""
+    monitor = CapturingMonitor(PlanMocks())
+    outputs = _run_program(settings.stack, config, secret_keys, monitor)
+    resources = [monitor.captured[urn] for urn in sorted(monitor.captured)]
+    return {
+        "stack": settings.stack,
+        "project": PROJECT,
+        "cloud": settings.cloud,
+        "resources": resources,
+        "outputs": outputs,
+        # Filled by the cost engine and the policy pack; present so consumers can rely on the keys.
+        "cost": {},
+        "violations": [],
+    }
+
+
+def _run_program(
+    stack: str, config: dict[str, Any], secret_keys: frozenset[str], monitor: CapturingMonitor
+) -> dict[str, Any]:
+    """Run infra/__main__.py once, isolated from any earlier run in this process."""
+    # Pulumi hands every config value to a program as a string, structured ones as JSON text.
+    set_all_config({key: _config_text(value) for key, value in config.items()}, sorted(secret_keys))
+    # A fresh root Stack per run: otherwise outputs and parents leak from the previous stack.
+    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
+    quiet = logging.getLogger(f"{PROJECT}.synth")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    pulumi_mocks.set_mocks(
+        monitor.mocks, project=PROJECT, stack=stack, preview=False, logger=quiet, monitor=monitor
+    )
+
+    def program() -> None:
+        runpy.run_path(str(PROGRAM), run_name="__main__")
+
+    _sync_await(run_pulumi_func(program))
+    root = runtime_settings.get_root_resource()
+    exports: dict[str, Any] = getattr(root, "outputs", {})
+    return {name: _sync_await(_resolve(exports[name])) for name in sorted(exports)}
+
+
+def _config_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+async def _resolve(value: Any) -> Any:
+    """A stack output's value, or the redaction marker if any part of it is secret."""
+    output = pulumi.Output.from_input(value)
+    if await output.is_secret():
+        return REDACTED
+    return _plain(await output.future())

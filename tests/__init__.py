@@ -1,0 +1,1 @@
+"""llmplane's tests."""

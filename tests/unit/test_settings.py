@@ -1,0 +1,242 @@
+"""StackSettings: valid stacks get secure defaults; each class of bad input gives one clear line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.errors import SettingsError
+from infra.settings import SECRET_PLACEHOLDER, parse, read_stack_file, stack_name
+from tests.conftest import BASE_CONFIG, config_with
+
+
+def _error(config: dict[str, Any], secret_keys: frozenset[str] = frozenset()) -> SettingsError:
+    with pytest.raises(SettingsError) as caught:
+        parse("dev", config, secret_keys)
+    return caught.value
+
+
+def test_minimal_stack_gets_secure_defaults() -> None:
+    settings = parse("dev", BASE_CONFIG)
+    assert settings.cloud == "kubernetes"
+    assert settings.engine == "tgi"
+    assert settings.exposure == "internal"
+    assert settings.cluster.private_endpoint is True
+    assert settings.cluster.authorized_cidrs == ()
+    assert settings.cluster.allow_open_endpoint is False
+    assert settings.gpu.spot is False
+    assert settings.gpu.count == 1
+    assert settings.replicas.min == 1 and settings.replicas.max == 1
+    assert settings.hf_token is None
+
+
+def test_full_managed_stack_parses() -> None:
+    settings = parse(
+        "prod",
+        {
+            "llmplane:cloud": "aws",
+            "aws:region": "us-east-1",
+            "llmplane:model": {
+                "id": "meta-llama/Llama-3.1-70B-Instruct",
+                "revision": "main",
+                "quantize": "awq",
+                "maxInputTokens": 8000,
+                "maxTotalTokens": 8192,
+            },
+            "llmplane:engine": "vllm",
+            "llmplane:gpu": {"shape": "g6e.12xlarge", "count": 4, "spot": True, "maxNodes": 3},
+            "llmplane:replicas": {"min": 0, "max": 3},
+            "llmplane:cluster": {"privateEndpoint": False, "authorizedCidrs": ["203.0.113.0/24"]},
+            "llmplane:tags": {"team": "ml"},
+            "llmplane:hfToken": SECRET_PLACEHOLDER,
+        },
+        frozenset({"llmplane:hfToken"}),
+    )
+    assert settings.provider.aws_region == "us-east-1"
+    assert settings.model.quantize == "awq"
+    assert settings.gpu.count == 4 and settings.gpu.min_nodes == 0
+    assert settings.cluster.authorized_cidrs == ("203.0.113.0/24",)
+    assert settings.hf_token is not None
+    # The token never shows in the settings' repr, which ends up in logs and tracebacks.
+    assert SECRET_PLACEHOLDER not in repr(settings)
+
+
+def test_structured_values_arrive_as_json_text_from_pulumi() -> None:
+    settings = parse(
+        "dev",
+        {"llmplane:cloud": "kubernetes", "llmplane:model": '{"id": "Qwen/Qwen2.5-7B-Instruct"}'},
+    )
+    assert settings.model.id == "Qwen/Qwen2.5-7B-Instruct"
+
+
+def test_keys_without_namespace_belong_to_the_project(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.short.yaml"
+    path.write_text("config:\n  cloud: kubernetes\n  model:\n    id: org/model\n")
+    stack, config, _ = read_stack_file(path)
+    assert stack == "short"
+    assert parse(stack, config).cloud == "kubernetes"
+
+
+def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.sec.yaml"
+    path.write_text(
+        "config:\n  llmplane:cloud: kubernetes\n  llmplane:hfToken:\n    secure: v1:Zm9vYmFy\n"
+    )
+    _, config, secret_keys = read_stack_file(path)
+    assert config["llmplane:hfToken"] == SECRET_PLACEHOLDER
+    assert secret_keys == {"llmplane:hfToken"}
+
+
+@pytest.mark.parametrize(
+    ("config", "key", "words"),
+    [
+        # Unknown keys, at every level.
+        (config_with(colour="blue"), "llmplane:colour", "not a known key"),
+        (config_with(model={"id": "a/b", "size": 7}), "llmplane:model.size", "not a known key"),
+        (config_with(stack="other"), "llmplane:stack", "not a known key"),
+        (config_with(**{"kubernetes:namespace": "x"}), "kubernetes:namespace", "not a key"),
+        (config_with(**{"oracle:region": "x"}), "oracle:region", "namespace"),
+        # Values outside the allowed set.
+        (config_with(cloud="oracle"), "llmplane:cloud", "oracle"),
+        (config_with(engine="triton"), "llmplane:engine", "triton"),
+        (config_with(model={"id": "a/b", "quantize": "int3"}), "llmplane:model.quantize", "int3"),
+        (config_with(gpu={"count": 3}), "llmplane:gpu.count", "3"),
+        (config_with(model={"id": "not a model id"}), "llmplane:model.id", "wrong format"),
+        # Wrong types: strict, so "yes" is no boolean and "2" no number.
+        (config_with(replicas={"min": "2"}), "llmplane:replicas.min", "integer"),
+        (config_with(gpu={"spot": "yes"}), "llmplane:gpu.spot", "boolean"),
+        (config_with(model="meta-llama/Llama-3.1-8B"), "llmplane:model", "should be an object"),
+        (config_with(replicas={"min": -1}), "llmplane:replicas.min", "greater than"),
+        # Required keys.
+        (config_with(model=None), "llmplane:model", "required"),
+        (config_with(cloud=None), "llmplane:cloud", "required"),
+        (config_with(model={"revision": "main"}), "llmplane:model.id", "required"),
+        (config_with(cloud="aws"), "aws:region", "required"),
+        (config_with(cloud="gcp", **{"gcp:region": "us-central1"}), "gcp:project", "required"),
+        # Impossible combinations.
+        (config_with(replicas={"min": 3, "max": 2}), "llmplane:replicas.min", "above"),
+        (
+            config_with(model={"id": "a/b", "maxInputTokens": 8192, "maxTotalTokens": 4096}),
+            "llmplane:model.maxInputTokens",
+            "not below",
+        ),
+        (
+            config_with(engine="sglang", model={"id": "a/b", "quantize": "eetq"}),
+            "llmplane:model.quantize",
+            "not supported by sglang",
+        ),
+        (config_with(gpu={"spot": True}), "llmplane:gpu.spot", "existing cluster"),
+        (config_with(gpu={"shape": "g5.xlarge"}), "llmplane:gpu.shape", "existing cluster"),
+        (config_with(cluster={"privateEndpoint": True}), "llmplane:cluster.privateEndpoint", ""),
+        (
+            config_with(
+                cloud="aws", gpu={"nodeSelector": {"a": "b"}}, **{"aws:region": "us-east-1"}
+            ),
+            "llmplane:gpu.nodeSelector",
+            "aws GPU pool",
+        ),
+        (
+            config_with(**{"aws:region": "us-east-1"}),
+            "aws:region",
+            "no effect when llmplane:cloud is kubernetes",
+        ),
+        (
+            config_with(cloud="aws", **{"aws:region": "moon-base-1"}),
+            "aws:region",
+            "not valid",
+        ),
+        (
+            config_with(
+                cloud="aws", cluster={"privateEndpoint": False}, **{"aws:region": "us-east-1"}
+            ),
+            "llmplane:cluster.privateEndpoint",
+            "authorizedCidrs is empty",
+        ),
+        (
+            config_with(
+                cloud="aws",
+                cluster={"authorizedCidrs": ["0.0.0.0/0"]},
+                **{"aws:region": "us-east-1"},
+            ),
+            "llmplane:cluster.authorizedCidrs",
+            "whole internet",
+        ),
+        (
+            config_with(
+                cloud="aws",
+                cluster={"authorizedCidrs": ["10.0.0.300/8"]},
+                **{"aws:region": "us-east-1"},
+            ),
+            "llmplane:cluster.authorizedCidrs",
+            "not a CIDR",
+        ),
+        (config_with(tags={"stack": "x"}), "llmplane:tags.stack", "llmplane sets itself"),
+        (config_with(tags={"Team": "ML"}), "llmplane:tags.Team", "not valid on every cloud"),
+        (config_with(exposure="public"), "llmplane:exposure", "TLS and authentication"),
+        (config_with(hfToken="hf_plaintext_value"), "llmplane:hfToken", "plain text"),
+    ],
+)
+def test_bad_input_names_stack_key_problem_and_fix(
+    config: dict[str, Any], key: str, words: str
+) -> None:
+    error = _error(config)
+    message = str(error)
+    assert error.stack == "dev"
+    assert error.key == key
+    assert message.startswith(f"stack dev: {key}: ")
+    assert words in message
+    assert "\n" not in message
+    assert error.fix, "every error says what would be right"
+
+
+def test_open_endpoint_is_allowed_only_when_explicit() -> None:
+    settings = parse(
+        "dev",
+        config_with(
+            cloud="aws",
+            cluster={"authorizedCidrs": ["0.0.0.0/0"], "allowOpenEndpoint": True},
+            **{"aws:region": "us-east-1"},
+        ),
+    )
+    assert settings.cluster.allow_open_endpoint is True
+
+
+def test_plaintext_token_is_never_echoed_in_the_error() -> None:
+    message = str(_error(config_with(hfToken="hf_plaintext_value")))
+    assert "hf_plaintext_value" not in message
+
+
+def test_wrongly_typed_secret_is_not_echoed() -> None:
+    error = _error(config_with(hfToken=12345), frozenset({"llmplane:hfToken"}))
+    assert "12345" not in str(error)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [
+        ("config: [1, 2]\n", "config", "not a mapping"),
+        ("config:\n  llmplane:cloud: [unclosed\n", "", "not valid YAML"),
+        ("- just\n- a list\n", "", "not a YAML mapping"),
+        ("config: {}\nresources: {}\n", "resources", "not a stack file key"),
+    ],
+)
+def test_malformed_stack_files(tmp_path: Path, text: str, key: str, words: str) -> None:
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text(text)
+    with pytest.raises(SettingsError) as caught:
+        read_stack_file(path)
+    assert caught.value.key == (key or str(path))
+    assert words in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_stack_name_comes_from_the_file_name() -> None:
+    assert stack_name(Path("stacks/Pulumi.aws-prod.yaml")) == "aws-prod"
+
+
+def test_control_characters_in_keys_cannot_reach_the_terminal() -> None:
+    message = str(_error(config_with(**{"llmplane:evil\x1b[2J\nkey": 1})))
+    assert "\x1b" not in message and "\n" not in message
+    assert "\\x1b" in message
