@@ -3,7 +3,7 @@
 import pulumi
 
 from components.cloud import cloud_for
-from components.engines import ENGINES, ServeRequest
+from components.engines import ENGINES
 from components.inference import InferenceService, InferenceSpec
 from components.naming import dns_label, labels
 from components.platform import GpuPlatform
@@ -18,33 +18,26 @@ except SettingsError as error:
     raise pulumi.RunError(str(error)) from None
 
 platform = GpuPlatform("llm", cloud)
-model = settings.model
+token = settings.hf_token
 service = InferenceService(
     "llm",
     InferenceSpec(
         namespace=dns_label("llm", settings.stack),
         labels=labels(settings.stack, "inference"),
-        model=ServeRequest(
-            model_id=model.id,
-            revision=model.revision,
-            shards=settings.gpu.count,
-            quantize=model.quantize,
-            max_input_tokens=model.max_input_tokens,
-            max_total_tokens=model.max_total_tokens,
-        ),
+        model=settings.serve_request(),
         engine=ENGINES[settings.engine],
+        # Autoscaling between replicas.min and replicas.max arrives with KEDA; until then the
+        # Deployment runs the minimum, and at least one copy so the endpoint answers.
         replicas=max(1, settings.replicas.min),
         placement=platform.placement,
         registry=platform.registry,
-        hf_token=pulumi.Output.secret(settings.hf_token.get_secret_value())
-        if settings.hf_token
-        else None,
+        hf_token=pulumi.Output.secret(token.get_secret_value()) if token else None,
     ),
     opts=pulumi.ResourceOptions(providers=[platform.cluster.provider]),
 )
 
 pulumi.export("cloud", settings.cloud)
-pulumi.export("model", model.id)
+pulumi.export("model", settings.model.id)
 pulumi.export("engine", settings.engine)
 pulumi.export("namespace", service.namespace)
 pulumi.export("endpoint", service.url)

@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-from components.engines import ENGINES, QUANTIZATIONS, Engine
+from components.engines import ENGINES, QUANTIZATIONS, Engine, ServeRequest
 from components.naming import PROJECT, REQUIRED_TAGS, TAG_KEY_PATTERN, TAG_VALUE_PATTERN
 from infra.errors import SettingsError
 
@@ -199,6 +199,17 @@ class StackSettings(_Spec):
     provider: ProviderSettings = Field(
         default_factory=ProviderSettings, description="provider keys"
     )
+
+    def serve_request(self) -> ServeRequest:
+        """The engine-independent facts the inference server's command line is built from."""
+        return ServeRequest(
+            model_id=self.model.id,
+            revision=self.model.revision,
+            shards=self.gpu.count,
+            quantize=self.model.quantize,
+            max_input_tokens=self.model.max_input_tokens,
+            max_total_tokens=self.model.max_total_tokens,
+        )
 
 
 _PROVIDER_FIELDS = {

@@ -165,3 +165,17 @@ def test_stacks_planned_in_one_process_do_not_leak_into_each_other(stack_file: S
     assert all("::two::" not in r["urn"] and ":two::" not in r["urn"] for r in first["resources"])
     assert all(r["urn"].startswith("urn:pulumi:two::") for r in second["resources"])
     assert second["outputs"]["engine"] == "vllm" and first["outputs"]["engine"] == "tgi"
+
+
+def test_the_program_itself_refuses_bad_config_as_pulumi_up_would() -> None:
+    """Under `pulumi up` nothing pre-validates: the program must fail with the one-line message."""
+    import pulumi
+
+    from infra.mocks import PlanMocks
+    from infra.synth import CapturingMonitor, _run_program
+
+    monitor = CapturingMonitor(PlanMocks())
+    with pytest.raises(pulumi.RunError, match=r"^stack bad: llmplane:cloud: ") as caught:
+        _run_program("bad", config_with(cloud="oracle"), frozenset(), monitor)
+    assert "\n" not in str(caught.value)
+    assert not [r for r in monitor.captured.values() if r["custom"]], "nothing was registered"
