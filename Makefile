@@ -2,6 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
+CHECKOV_VENV ?= .venv-checkov
 STACK ?=
 SECRETS_PROVIDER ?= passphrase
 
@@ -14,7 +15,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# checkov pins packaging<24 and pulumi needs packaging>=26: it cannot share the project's venv.
+$(CHECKOV_VENV)/.installed:
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov>=3.2,<4'
+	touch $@
+
+install: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 
 plan: install
 	$(BIN)/llmplane plan
@@ -51,4 +59,4 @@ up: install
 	pulumi up --stack $(STACK)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache build *.egg-info
