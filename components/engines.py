@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,6 +36,21 @@ class ServeRequest:
 
 
 @dataclass(frozen=True)
+class Flags:
+    """How one engine spells the options every engine has; None where it lacks one."""
+
+    model: str | None  # None: the model id is the first positional argument
+    shards: str
+    quantize: str
+    max_total_tokens: str
+    max_input_tokens: str | None = None
+    revision: str = "--revision"
+    host: str = "--host"
+    port: str = "--port"
+    extra: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class EngineSpec:
     """One inference server: how to run it, where it listens, how it reports health and load."""
 
@@ -46,59 +61,36 @@ class EngineSpec:
     health_path: str
     queue_metric: str
     quantizations: Mapping[str, str]
-    build_args: Callable[[ServeRequest, EngineSpec], list[str]]
+    flags: Flags
 
     def args(self, request: ServeRequest) -> list[str]:
         """The server's command-line arguments for one model."""
-        return self.build_args(request, self)
+        flags = self.flags
+        quantize = self.quantizations[request.quantize] if request.quantize else None
+        model = [request.model_id] if flags.model is None else [flags.model, request.model_id]
+        return [
+            *model,
+            *_optional(flags.revision, request.revision),
+            flags.shards, str(request.shards),
+            *_optional(flags.quantize, quantize),
+            *_optional(flags.max_input_tokens, request.max_input_tokens),
+            *_optional(flags.max_total_tokens, request.max_total_tokens),
+            *flags.extra,
+            # Bind every interface: Kubernetes sets HOSTNAME to the pod name, which TGI reads as
+            # its bind address, and SGLang binds 127.0.0.1 unless told otherwise.
+            flags.host, "0.0.0.0",
+            flags.port, str(self.port),
+        ]  # fmt: skip
 
 
-def _optional(flag: str, value: object | None) -> list[str]:
-    return [] if value is None else [flag, str(value)]
+def _optional(flag: str | None, value: object | None) -> list[str]:
+    """`[flag, value]`, or nothing when the engine lacks the flag or the stack leaves it unset."""
+    return [] if flag is None or value is None else [flag, str(value)]
 
 
-def _tgi_args(request: ServeRequest, spec: EngineSpec) -> list[str]:
-    quantize = spec.quantizations[request.quantize] if request.quantize else None
-    return [
-        "--model-id", request.model_id,
-        *_optional("--revision", request.revision),
-        "--num-shard", str(request.shards),
-        *_optional("--quantize", quantize),
-        *_optional("--max-input-tokens", request.max_input_tokens),
-        *_optional("--max-total-tokens", request.max_total_tokens),
-        # Kubernetes sets HOSTNAME to the pod name and TGI reads it as its bind address;
-        # pin the address so probes and the Service always reach it.
-        "--hostname", "0.0.0.0",
-        "--port", str(spec.port),
-    ]  # fmt: skip
-
-
-def _vllm_args(request: ServeRequest, spec: EngineSpec) -> list[str]:
-    quantize = spec.quantizations[request.quantize] if request.quantize else None
-    return [
-        request.model_id,
-        *_optional("--revision", request.revision),
-        "--tensor-parallel-size", str(request.shards),
-        *_optional("--quantization", quantize),
-        *_optional("--max-model-len", request.max_total_tokens),
-        "--host", "0.0.0.0",
-        "--port", str(spec.port),
-    ]  # fmt: skip
-
-
-def _sglang_args(request: ServeRequest, spec: EngineSpec) -> list[str]:
-    quantize = spec.quantizations[request.quantize] if request.quantize else None
-    return [
-        "--model-path", request.model_id,
-        *_optional("--revision", request.revision),
-        "--tp-size", str(request.shards),
-        *_optional("--quantization", quantize),
-        *_optional("--context-length", request.max_total_tokens),
-        "--enable-metrics",
-        # SGLang binds 127.0.0.1 by default, which nothing outside the container can reach.
-        "--host", "0.0.0.0",
-        "--port", str(spec.port),
-    ]  # fmt: skip
+def _same_names(*names: str) -> dict[str, str]:
+    """A quantization map for an engine that spells these methods as llmplane does."""
+    return {name: name for name in names}
 
 
 ENGINES: dict[str, EngineSpec] = {
@@ -112,8 +104,15 @@ ENGINES: dict[str, EngineSpec] = {
         port=8080,
         health_path="/health",
         queue_metric="tgi_queue_size",
-        quantizations={q: q for q in QUANTIZATIONS},
-        build_args=_tgi_args,
+        quantizations=_same_names(*QUANTIZATIONS),
+        flags=Flags(
+            model="--model-id",
+            shards="--num-shard",
+            quantize="--quantize",
+            max_input_tokens="--max-input-tokens",
+            max_total_tokens="--max-total-tokens",
+            host="--hostname",
+        ),
     ),
     "vllm": EngineSpec(
         name="vllm",
@@ -124,14 +123,13 @@ ENGINES: dict[str, EngineSpec] = {
         port=8000,
         health_path="/health",
         queue_metric="vllm:num_requests_waiting",
-        quantizations={
-            "awq": "awq",
-            "gptq": "gptq",
-            "fp8": "fp8",
-            "bitsandbytes": "bitsandbytes",
-            "compressed-tensors": "compressed-tensors",
-        },
-        build_args=_vllm_args,
+        quantizations=_same_names("awq", "gptq", "fp8", "bitsandbytes", "compressed-tensors"),
+        flags=Flags(
+            model=None,
+            shards="--tensor-parallel-size",
+            quantize="--quantization",
+            max_total_tokens="--max-model-len",
+        ),
     ),
     "sglang": EngineSpec(
         name="sglang",
@@ -141,7 +139,13 @@ ENGINES: dict[str, EngineSpec] = {
         port=30000,
         health_path="/health",
         queue_metric="sglang:num_queue_reqs",
-        quantizations={"awq": "awq", "gptq": "gptq", "fp8": "fp8"},
-        build_args=_sglang_args,
+        quantizations=_same_names("awq", "gptq", "fp8"),
+        flags=Flags(
+            model="--model-path",
+            shards="--tp-size",
+            quantize="--quantization",
+            max_total_tokens="--context-length",
+            extra=("--enable-metrics",),
+        ),
     ),
 }

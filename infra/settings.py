@@ -373,20 +373,12 @@ def _check_combinations(
                 f"set it to {PROVIDER_KEYS[namespace][key]}",
             )
 
-    if settings.replicas.min > settings.replicas.max:
-        raise SettingsError(
-            stack,
-            "llmplane:replicas.min",
-            f"is {settings.replicas.min}, above replicas.max ({settings.replicas.max})",
-            "make replicas.min less than or equal to replicas.max",
-        )
-    if settings.gpu.min_nodes > settings.gpu.max_nodes:
-        raise SettingsError(
-            stack,
-            "llmplane:gpu.minNodes",
-            f"is {settings.gpu.min_nodes}, above gpu.maxNodes ({settings.gpu.max_nodes})",
-            "make gpu.minNodes less than or equal to gpu.maxNodes",
-        )
+    _check_not_above(
+        stack, "replicas.min", settings.replicas.min, "replicas.max", settings.replicas.max
+    )
+    _check_not_above(
+        stack, "gpu.minNodes", settings.gpu.min_nodes, "gpu.maxNodes", settings.gpu.max_nodes
+    )
     _check_tokens(settings)
     _check_engine(settings)
     _check_target(settings)
@@ -409,6 +401,17 @@ def _check_combinations(
             "remove it and run `pulumi config set --secret llmplane:hfToken <token>`",
         )
     return settings
+
+
+def _check_not_above(stack: str, key: str, value: int, limit_key: str, limit: int) -> None:
+    """A lower bound must not exceed its upper bound."""
+    if value > limit:
+        raise SettingsError(
+            stack,
+            f"{PROJECT}:{key}",
+            f"is {value}, above {limit_key} ({limit})",
+            f"make {key} less than or equal to {limit_key}",
+        )
 
 
 def _check_tokens(settings: StackSettings) -> None:
