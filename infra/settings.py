@@ -4,57 +4,19 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-from components.engines import ENGINES, QUANTIZATIONS, Engine, ServeRequest
-from components.naming import PROJECT, REQUIRED_TAGS, TAG_KEY_PATTERN, TAG_VALUE_PATTERN
+from components.engines import QUANTIZATIONS, Engine, ServeRequest
+from components.naming import PROJECT
 from infra.errors import SettingsError
+from infra.settings_rules import PROVIDER_KEYS, check_combinations
 
 Cloud = Literal["aws", "azure", "gcp", "kubernetes"]
 Exposure = Literal["internal", "public"]
-
-# What offline plans put where a `secure:` value stands: the ciphertext can't be decrypted without
-# the stack's secrets provider, and the plan only needs to know that a secret is there.
-SECRET_PLACEHOLDER = "[secret]"
-
-# Provider keys llmplane reads, per provider namespace. Any other key in these namespaces is a typo.
-PROVIDER_KEYS: dict[str, dict[str, str]] = {
-    "aws": {"region": "the AWS region, e.g. us-east-1"},
-    "azure-native": {"location": "the Azure location, e.g. eastus"},
-    "gcp": {"project": "the GCP project id", "region": "the GCP region, e.g. us-central1"},
-    "kubernetes": {
-        "context": "the kubeconfig context of the existing cluster",
-        "kubeconfig": "a kubeconfig for the existing cluster (store it with --secret)",
-    },
-}
-# The provider namespace each cloud reads; keys of another cloud's namespace are a mistake.
-CLOUD_NAMESPACE: dict[str, str] = {
-    "aws": "aws",
-    "azure": "azure-native",
-    "gcp": "gcp",
-    "kubernetes": "kubernetes",
-}
-REQUIRED_PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
-    "aws": ("aws:region",),
-    "azure": ("azure-native:location",),
-    "gcp": ("gcp:project", "gcp:region"),
-    "kubernetes": (),
-}
-_PROVIDER_PATTERNS: dict[str, re.Pattern[str]] = {
-    "aws:region": re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$"),
-    "azure-native:location": re.compile(r"^[a-z][a-z0-9]+$"),
-    "gcp:project": re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"),
-    "gcp:region": re.compile(r"^[a-z]+-[a-z]+\d+$"),
-    "kubernetes:context": re.compile(r"^\S+$"),
-}
-STACK_FILE_KEYS = {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"}
 
 
 class _Spec(BaseModel):
@@ -263,7 +225,7 @@ def parse(
         )
     except ValidationError as error:
         raise _settings_error(stack, error) from None
-    return _check_combinations(settings, config, secret_keys)
+    return check_combinations(settings, config, secret_keys)
 
 
 def _decode(value: Any) -> Any:
@@ -339,226 +301,6 @@ def _known_keys(loc: list[str]) -> list[str]:
         return []
     hidden = {"stack", "provider"} if model is StackSettings else set()
     return [f.alias or name for name, f in model.model_fields.items() if name not in hidden]
-
-
-def _check_combinations(
-    settings: StackSettings, config: Mapping[str, Any], secret_keys: frozenset[str]
-) -> StackSettings:
-    """Reject choices that are valid alone but impossible or unsafe together."""
-    stack, cloud = settings.stack, settings.cloud
-    for full_key in sorted(config):
-        namespace, _, _key = full_key.rpartition(":")
-        if namespace in PROVIDER_KEYS and namespace != CLOUD_NAMESPACE[cloud]:
-            raise SettingsError(
-                stack,
-                full_key,
-                f"has no effect when llmplane:cloud is {cloud}",
-                f"remove it, or use {CLOUD_NAMESPACE[cloud]}: keys",
-            )
-        pattern = _PROVIDER_PATTERNS.get(full_key)
-        if pattern is not None and not pattern.match(str(config[full_key])):
-            raise SettingsError(
-                stack,
-                full_key,
-                f"{config[full_key]!r} is not valid",
-                f"expected {PROVIDER_KEYS[namespace][_key]}",
-            )
-    for required in REQUIRED_PROVIDER_KEYS[cloud]:
-        if required not in config:
-            namespace, _, key = required.partition(":")
-            raise SettingsError(
-                stack,
-                required,
-                f"is required when llmplane:cloud is {cloud}",
-                f"set it to {PROVIDER_KEYS[namespace][key]}",
-            )
-
-    _check_not_above(
-        stack, "replicas.min", settings.replicas.min, "replicas.max", settings.replicas.max
-    )
-    _check_not_above(
-        stack, "gpu.minNodes", settings.gpu.min_nodes, "gpu.maxNodes", settings.gpu.max_nodes
-    )
-    _check_tokens(settings)
-    _check_engine(settings)
-    _check_target(settings)
-    _check_cluster(settings)
-    _check_tags(settings)
-    if settings.exposure == "public":
-        raise SettingsError(
-            stack,
-            "llmplane:exposure",
-            "public exposure needs TLS and authentication in front of the engine, "
-            "which this version of llmplane does not create",
-            "use internal and reach the service with kubectl port-forward or your own gateway",
-        )
-    if "llmplane:hfToken" in config and "llmplane:hfToken" not in secret_keys:
-        # Pulumi.yaml declares the token secret, and the Pulumi CLI refuses a plaintext value.
-        raise SettingsError(
-            stack,
-            "llmplane:hfToken",
-            "is stored in plain text in the stack file",
-            "remove it and run `pulumi config set --secret llmplane:hfToken <token>`",
-        )
-    return settings
-
-
-def _check_not_above(stack: str, key: str, value: int, limit_key: str, limit: int) -> None:
-    """A lower bound must not exceed its upper bound."""
-    if value > limit:
-        raise SettingsError(
-            stack,
-            f"{PROJECT}:{key}",
-            f"is {value}, above {limit_key} ({limit})",
-            f"make {key} less than or equal to {limit_key}",
-        )
-
-
-def _check_tokens(settings: StackSettings) -> None:
-    model = settings.model
-    low, high = model.max_input_tokens, model.max_total_tokens
-    if low is not None and high is not None and low >= high:
-        raise SettingsError(
-            settings.stack,
-            "llmplane:model.maxInputTokens",
-            f"is {low}, not below model.maxTotalTokens ({high})",
-            "make maxInputTokens smaller than maxTotalTokens to leave room for the answer",
-        )
-
-
-def _check_engine(settings: StackSettings) -> None:
-    engine = ENGINES[settings.engine]
-    quantize = settings.model.quantize
-    if quantize is not None and quantize not in engine.quantizations:
-        raise SettingsError(
-            settings.stack,
-            "llmplane:model.quantize",
-            f"{quantize!r} is not supported by {settings.engine}",
-            f"use one of {', '.join(engine.quantizations)}, or another engine",
-        )
-
-
-def _check_target(settings: StackSettings) -> None:
-    """An existing cluster's nodes aren't ours: pool keys make no sense there, nor the reverse."""
-    gpu_set = settings.gpu.model_fields_set
-    if settings.cloud == "kubernetes":
-        pool_keys = {"spot", "min_nodes", "max_nodes"} & gpu_set
-        if "shape" in gpu_set and settings.gpu.shape != "auto":
-            pool_keys.add("shape")
-        if pool_keys:
-            key = sorted(pool_keys)[0]
-            raise SettingsError(
-                settings.stack,
-                f"llmplane:gpu.{to_camel(key)}",
-                "llmplane does not manage the nodes of an existing cluster",
-                "remove it, and select the GPU nodes with gpu.nodeSelector and gpu.taintKeys",
-            )
-        if settings.cluster.model_fields_set:
-            key = sorted(settings.cluster.model_fields_set)[0]
-            raise SettingsError(
-                settings.stack,
-                f"llmplane:cluster.{to_camel(key)}",
-                "llmplane does not manage the control plane of an existing cluster",
-                "remove the llmplane:cluster settings from this stack",
-            )
-    else:
-        for key in ("node_selector", "taint_keys", "resource_name"):
-            if key in gpu_set:
-                raise SettingsError(
-                    settings.stack,
-                    f"llmplane:gpu.{to_camel(key)}",
-                    f"is set by the {settings.cloud} GPU pool, not by the stack",
-                    "remove it; it only applies to llmplane:cloud kubernetes",
-                )
-
-
-def _check_cluster(settings: StackSettings) -> None:
-    cluster = settings.cluster
-    open_cidrs = [c for c in cluster.authorized_cidrs if ipaddress.ip_network(c).prefixlen == 0]
-    if open_cidrs and not cluster.allow_open_endpoint:
-        raise SettingsError(
-            settings.stack,
-            "llmplane:cluster.authorizedCidrs",
-            f"{open_cidrs[0]} opens the Kubernetes API to the whole internet",
-            "list your own networks, or set cluster.allowOpenEndpoint: true to accept the risk",
-        )
-    if not cluster.private_endpoint and not cluster.authorized_cidrs:
-        raise SettingsError(
-            settings.stack,
-            "llmplane:cluster.privateEndpoint",
-            "is false but cluster.authorizedCidrs is empty, which would open the API to anyone",
-            "list the networks that may reach the API in cluster.authorizedCidrs",
-        )
-
-
-def _check_tags(settings: StackSettings) -> None:
-    for key, value in sorted(settings.tags.items()):
-        if key in REQUIRED_TAGS:
-            raise SettingsError(
-                settings.stack,
-                f"llmplane:tags.{key}",
-                "is a tag llmplane sets itself",
-                f"choose another name than {', '.join(REQUIRED_TAGS)}",
-            )
-        if not TAG_KEY_PATTERN.match(key) or not TAG_VALUE_PATTERN.match(value):
-            raise SettingsError(
-                settings.stack,
-                f"llmplane:tags.{key}",
-                f"{key}={value!r} is not valid on every cloud",
-                "use lowercase letters, digits, '_' and '-' (keys start with a letter, max 63)",
-            )
-
-
-def read_stack_file(path: Path) -> tuple[str, dict[str, Any], frozenset[str]]:
-    """Read `Pulumi.<stack>.yaml`: the stack name, its config map and which keys are secure."""
-    stack = stack_name(path)
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise SettingsError(
-            stack, str(path), f"cannot be read ({error.strerror})", "check the path"
-        ) from None
-    except yaml.YAMLError as error:
-        where = getattr(error, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        raise SettingsError(
-            stack, str(path), f"is not valid YAML{line}", "fix the syntax of the stack file"
-        ) from None
-    document = {} if document is None else document
-    if not isinstance(document, dict):
-        raise SettingsError(stack, str(path), "is not a YAML mapping", "start with `config:`")
-    unknown = sorted(set(map(str, document)) - STACK_FILE_KEYS)
-    if unknown:
-        raise SettingsError(
-            stack,
-            unknown[0],
-            "is not a stack file key",
-            f"use one of: {', '.join(sorted(STACK_FILE_KEYS))}",
-        )
-    raw = document.get("config") or {}
-    if not isinstance(raw, dict):
-        raise SettingsError(
-            stack, "config", "is not a mapping", "write `key: value` lines under it"
-        )
-    config: dict[str, Any] = {}
-    secret: set[str] = set()
-    for key, value in raw.items():
-        full_key = str(key) if ":" in str(key) else f"{PROJECT}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[full_key] = SECRET_PLACEHOLDER
-            secret.add(full_key)
-        else:
-            config[full_key] = value
-    return stack, config, frozenset(secret)
-
-
-def stack_name(path: Path) -> str:
-    """`stacks/Pulumi.aws-dev.yaml` -> `aws-dev`."""
-    name = path.name
-    for prefix, suffix in (("Pulumi.", ".yaml"), ("Pulumi.", ".yml")):
-        if name.startswith(prefix) and name.endswith(suffix):
-            return name[len(prefix) : -len(suffix)]
-    return path.stem
 
 
 def from_pulumi() -> StackSettings:

@@ -20,7 +20,8 @@ from pulumi.runtime.sync_await import _sync_await
 from components.cloud import cloud_for
 from components.naming import PROJECT
 from infra.mocks import PlanMocks
-from infra.settings import StackSettings, parse, read_stack_file
+from infra.settings import StackSettings, parse
+from infra.stackfile import read_stack_file
 
 PROGRAM = Path(__file__).with_name("__main__.py")
 REDACTED = "[secret]"

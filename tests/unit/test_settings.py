@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from infra.errors import SettingsError
-from infra.settings import SECRET_PLACEHOLDER, parse, read_stack_file, stack_name
+from infra.settings import parse
+from infra.stackfile import SECRET_PLACEHOLDER, read_stack_file, stack_name
 from tests.conftest import BASE_CONFIG, config_with
 
 

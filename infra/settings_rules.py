@@ -1,0 +1,216 @@
+"""Rules across stack keys: choices valid alone but impossible or unsafe together."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from pydantic.alias_generators import to_camel
+
+from components.engines import ENGINES
+from components.naming import PROJECT, REQUIRED_TAGS, TAG_KEY_PATTERN, TAG_VALUE_PATTERN
+from infra.errors import SettingsError
+
+if TYPE_CHECKING:
+    from infra.settings import StackSettings
+
+# Provider keys llmplane reads, per provider namespace. Any other key in these namespaces is a typo.
+PROVIDER_KEYS: dict[str, dict[str, str]] = {
+    "aws": {"region": "the AWS region, e.g. us-east-1"},
+    "azure-native": {"location": "the Azure location, e.g. eastus"},
+    "gcp": {"project": "the GCP project id", "region": "the GCP region, e.g. us-central1"},
+    "kubernetes": {
+        "context": "the kubeconfig context of the existing cluster",
+        "kubeconfig": "a kubeconfig for the existing cluster (store it with --secret)",
+    },
+}
+# The provider namespace each cloud reads; keys of another cloud's namespace are a mistake.
+CLOUD_NAMESPACE: dict[str, str] = {
+    "aws": "aws",
+    "azure": "azure-native",
+    "gcp": "gcp",
+    "kubernetes": "kubernetes",
+}
+REQUIRED_PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
+    "aws": ("aws:region",),
+    "azure": ("azure-native:location",),
+    "gcp": ("gcp:project", "gcp:region"),
+    "kubernetes": (),
+}
+_PROVIDER_PATTERNS: dict[str, re.Pattern[str]] = {
+    "aws:region": re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$"),
+    "azure-native:location": re.compile(r"^[a-z][a-z0-9]+$"),
+    "gcp:project": re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"),
+    "gcp:region": re.compile(r"^[a-z]+-[a-z]+\d+$"),
+    "kubernetes:context": re.compile(r"^\S+$"),
+}
+
+
+def check_combinations(
+    settings: StackSettings, config: Mapping[str, Any], secret_keys: frozenset[str]
+) -> StackSettings:
+    """Reject choices that are valid alone but impossible or unsafe together."""
+    stack, cloud = settings.stack, settings.cloud
+    for full_key in sorted(config):
+        namespace, _, _key = full_key.rpartition(":")
+        if namespace in PROVIDER_KEYS and namespace != CLOUD_NAMESPACE[cloud]:
+            raise SettingsError(
+                stack,
+                full_key,
+                f"has no effect when llmplane:cloud is {cloud}",
+                f"remove it, or use {CLOUD_NAMESPACE[cloud]}: keys",
+            )
+        pattern = _PROVIDER_PATTERNS.get(full_key)
+        if pattern is not None and not pattern.match(str(config[full_key])):
+            raise SettingsError(
+                stack,
+                full_key,
+                f"{config[full_key]!r} is not valid",
+                f"expected {PROVIDER_KEYS[namespace][_key]}",
+            )
+    for required in REQUIRED_PROVIDER_KEYS[cloud]:
+        if required not in config:
+            namespace, _, key = required.partition(":")
+            raise SettingsError(
+                stack,
+                required,
+                f"is required when llmplane:cloud is {cloud}",
+                f"set it to {PROVIDER_KEYS[namespace][key]}",
+            )
+
+    _check_not_above(
+        stack, "replicas.min", settings.replicas.min, "replicas.max", settings.replicas.max
+    )
+    _check_not_above(
+        stack, "gpu.minNodes", settings.gpu.min_nodes, "gpu.maxNodes", settings.gpu.max_nodes
+    )
+    _check_tokens(settings)
+    _check_engine(settings)
+    _check_target(settings)
+    _check_cluster(settings)
+    _check_tags(settings)
+    if settings.exposure == "public":
+        raise SettingsError(
+            stack,
+            "llmplane:exposure",
+            "public exposure needs TLS and authentication in front of the engine, "
+            "which this version of llmplane does not create",
+            "use internal and reach the service with kubectl port-forward or your own gateway",
+        )
+    if "llmplane:hfToken" in config and "llmplane:hfToken" not in secret_keys:
+        # Pulumi.yaml declares the token secret, and the Pulumi CLI refuses a plaintext value.
+        raise SettingsError(
+            stack,
+            "llmplane:hfToken",
+            "is stored in plain text in the stack file",
+            "remove it and run `pulumi config set --secret llmplane:hfToken <token>`",
+        )
+    return settings
+
+
+def _check_not_above(stack: str, key: str, value: int, limit_key: str, limit: int) -> None:
+    """A lower bound must not exceed its upper bound."""
+    if value > limit:
+        raise SettingsError(
+            stack,
+            f"{PROJECT}:{key}",
+            f"is {value}, above {limit_key} ({limit})",
+            f"make {key} less than or equal to {limit_key}",
+        )
+
+
+def _check_tokens(settings: StackSettings) -> None:
+    model = settings.model
+    low, high = model.max_input_tokens, model.max_total_tokens
+    if low is not None and high is not None and low >= high:
+        raise SettingsError(
+            settings.stack,
+            "llmplane:model.maxInputTokens",
+            f"is {low}, not below model.maxTotalTokens ({high})",
+            "make maxInputTokens smaller than maxTotalTokens to leave room for the answer",
+        )
+
+
+def _check_engine(settings: StackSettings) -> None:
+    engine = ENGINES[settings.engine]
+    quantize = settings.model.quantize
+    if quantize is not None and quantize not in engine.quantizations:
+        raise SettingsError(
+            settings.stack,
+            "llmplane:model.quantize",
+            f"{quantize!r} is not supported by {settings.engine}",
+            f"use one of {', '.join(engine.quantizations)}, or another engine",
+        )
+
+
+def _check_target(settings: StackSettings) -> None:
+    """An existing cluster's nodes aren't ours: pool keys make no sense there, nor the reverse."""
+    gpu_set = settings.gpu.model_fields_set
+    if settings.cloud == "kubernetes":
+        pool_keys = {"spot", "min_nodes", "max_nodes"} & gpu_set
+        if "shape" in gpu_set and settings.gpu.shape != "auto":
+            pool_keys.add("shape")
+        if pool_keys:
+            key = sorted(pool_keys)[0]
+            raise SettingsError(
+                settings.stack,
+                f"llmplane:gpu.{to_camel(key)}",
+                "llmplane does not manage the nodes of an existing cluster",
+                "remove it, and select the GPU nodes with gpu.nodeSelector and gpu.taintKeys",
+            )
+        if settings.cluster.model_fields_set:
+            key = sorted(settings.cluster.model_fields_set)[0]
+            raise SettingsError(
+                settings.stack,
+                f"llmplane:cluster.{to_camel(key)}",
+                "llmplane does not manage the control plane of an existing cluster",
+                "remove the llmplane:cluster settings from this stack",
+            )
+    else:
+        for key in ("node_selector", "taint_keys", "resource_name"):
+            if key in gpu_set:
+                raise SettingsError(
+                    settings.stack,
+                    f"llmplane:gpu.{to_camel(key)}",
+                    f"is set by the {settings.cloud} GPU pool, not by the stack",
+                    "remove it; it only applies to llmplane:cloud kubernetes",
+                )
+
+
+def _check_cluster(settings: StackSettings) -> None:
+    cluster = settings.cluster
+    open_cidrs = [c for c in cluster.authorized_cidrs if ipaddress.ip_network(c).prefixlen == 0]
+    if open_cidrs and not cluster.allow_open_endpoint:
+        raise SettingsError(
+            settings.stack,
+            "llmplane:cluster.authorizedCidrs",
+            f"{open_cidrs[0]} opens the Kubernetes API to the whole internet",
+            "list your own networks, or set cluster.allowOpenEndpoint: true to accept the risk",
+        )
+    if not cluster.private_endpoint and not cluster.authorized_cidrs:
+        raise SettingsError(
+            settings.stack,
+            "llmplane:cluster.privateEndpoint",
+            "is false but cluster.authorizedCidrs is empty, which would open the API to anyone",
+            "list the networks that may reach the API in cluster.authorizedCidrs",
+        )
+
+
+def _check_tags(settings: StackSettings) -> None:
+    for key, value in sorted(settings.tags.items()):
+        if key in REQUIRED_TAGS:
+            raise SettingsError(
+                settings.stack,
+                f"llmplane:tags.{key}",
+                "is a tag llmplane sets itself",
+                f"choose another name than {', '.join(REQUIRED_TAGS)}",
+            )
+        if not TAG_KEY_PATTERN.match(key) or not TAG_VALUE_PATTERN.match(value):
+            raise SettingsError(
+                settings.stack,
+                f"llmplane:tags.{key}",
+                f"{key}={value!r} is not valid on every cloud",
+                "use lowercase letters, digits, '_' and '-' (keys start with a letter, max 63)",
+            )
