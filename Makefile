@@ -11,15 +11,15 @@ SECRETS_PROVIDER ?= passphrase
 # The stamp makes `make` reinstall only when the dependency list changes.
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install -qq --upgrade pip
+	$(PY) -m pip install -qq -e '.[dev]'
 	touch $@
 
 # checkov pins packaging<24 and pulumi needs packaging>=26: it cannot share the project's venv.
 $(CHECKOV_VENV)/.installed:
 	python3 -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov>=3.2,<4'
+	$(CHECKOV_VENV)/bin/python -m pip install -qq --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install -qq 'checkov>=3.2,<4'
 	touch $@
 
 install: $(VENV)/.installed $(CHECKOV_VENV)/.installed
