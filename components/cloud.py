@@ -57,8 +57,26 @@ class RegistryRef:
 
     def mirror(self, image: str) -> pulumi.Output[str]:
         """The mirrored name of a public image, e.g. ghcr.io/org/img:tag -> <prefix>/org/img:tag."""
-        _, _, path = image.partition("/")
+        path = image_path(image)
         return self.prefix.apply(lambda prefix: f"{prefix}/{path}")
+
+
+def _split_image(image: str) -> tuple[str, str]:
+    """`ghcr.io/org/img:tag` -> (`ghcr.io`, `org/img:tag`); Docker Hub names have no host part."""
+    first, _, rest = image.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return first, rest
+    return "docker.io", image if "/" in image else f"library/{image}"
+
+
+def upstream_registry(image: str) -> str:
+    """The registry host an image comes from (`docker.io` for Docker Hub names)."""
+    return _split_image(image)[0]
+
+
+def image_path(image: str) -> str:
+    """An image's repository path and tag within its registry."""
+    return _split_image(image)[1]
 
 
 class Cloud(Protocol):
@@ -92,8 +110,15 @@ def _kubernetes(settings: StackSettings) -> Cloud:
     return ExistingCluster(settings)
 
 
-# Adapters for aws, azure and gcp register here as they land; the settings already accept them.
+def _aws(settings: StackSettings) -> Cloud:
+    from components.aws import AwsCloud
+
+    return AwsCloud(settings)
+
+
+# Adapters for azure and gcp register here as they land; the settings already accept them.
 CLOUDS: dict[str, Callable[[StackSettings], Cloud]] = {
+    "aws": _aws,
     "kubernetes": _kubernetes,
 }
 

@@ -15,7 +15,8 @@ from rich.tree import Tree
 
 from infra.errors import SettingsError
 from infra.graph import mermaid
-from infra.synth import Plan, plan_validated, validate_stack_file
+from infra.parallel import plan_all
+from infra.synth import Plan, validate_stack_file
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -60,8 +61,7 @@ def stack_files(names: Sequence[str], stacks_dir: Path) -> list[Path]:
 
 def plan_files(paths: Sequence[Path]) -> list[Plan]:
     """Validate every stack first, so one bad file stops the run before anything is planned."""
-    validated = [validate_stack_file(path) for path in paths]
-    return [plan_validated(*stack) for stack in validated]
+    return plan_all([validate_stack_file(path) for path in paths])
 
 
 _out = Console(highlight=False)

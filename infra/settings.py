@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -16,6 +17,8 @@ from infra.errors import SettingsError
 from infra.settings_rules import PROVIDER_KEYS, check_combinations
 
 Cloud = Literal["aws", "azure", "gcp", "kubernetes"]
+_IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
+_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 Exposure = Literal["internal", "public"]
 
 
@@ -114,6 +117,18 @@ class ClusterSettings(_Spec):
         default=False,
         description="explicitly allow 0.0.0.0/0 in authorizedCidrs (insecure; policies flag it)",
     )
+    admin_arns: tuple[str, ...] = Field(
+        default=(),
+        description="AWS: IAM role or user ARNs granted cluster admin through access entries",
+    )
+
+    @field_validator("admin_arns")
+    @classmethod
+    def _valid_arns(cls, arns: tuple[str, ...]) -> tuple[str, ...]:
+        for arn in arns:
+            if not _IAM_PRINCIPAL.match(arn):
+                raise ValueError(f"{arn!r} is not an IAM role or user ARN")
+        return arns
 
     @field_validator("authorized_cidrs")
     @classmethod
@@ -124,6 +139,51 @@ class ClusterSettings(_Spec):
             except ValueError as error:
                 raise ValueError(f"{cidr!r} is not a CIDR block ({error})") from None
         return cidrs
+
+
+class NetworkSettings(_Spec):
+    """The cluster's network: one llmplane creates, or (on AWS) an existing VPC and subnets."""
+
+    cidr: str = Field(
+        default="10.0.0.0/16",
+        description="a private IPv4 range from /16 to /20 for the network llmplane creates",
+    )
+    nat_gateways: Literal["single", "perZone"] = Field(
+        default="single",
+        description="single (one shared NAT gateway, cheaper) or perZone (survives a zone outage)",
+    )
+    private_endpoints: bool = Field(
+        default=True,
+        description="private endpoints for the registry, object storage and STS, bypassing NAT",
+    )
+    vpc_id: str | None = Field(
+        default=None, pattern=r"^vpc-[0-9a-f]{8,17}$", description="AWS: an existing VPC id"
+    )
+    private_subnet_ids: tuple[str, ...] = Field(
+        default=(), description="AWS: existing private subnets for the nodes, in two or more zones"
+    )
+    public_subnet_ids: tuple[str, ...] = Field(
+        default=(), description="AWS: existing public subnets for internet-facing load balancers"
+    )
+
+    @field_validator("cidr")
+    @classmethod
+    def _private_range(cls, cidr: str) -> str:
+        try:
+            network = ipaddress.ip_network(cidr, strict=True)
+        except ValueError as error:
+            raise ValueError(f"{cidr!r} is not a CIDR block ({error})") from None
+        if network.version != 4 or not network.is_private or not 16 <= network.prefixlen <= 20:
+            raise ValueError(f"{cidr!r} is not a private IPv4 range from /16 to /20")
+        return cidr
+
+    @field_validator("private_subnet_ids", "public_subnet_ids")
+    @classmethod
+    def _subnet_ids(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
+        for subnet in ids:
+            if not _SUBNET_ID.match(subnet):
+                raise ValueError(f"{subnet!r} is not a subnet id (subnet-0123abcd...)")
+        return ids
 
 
 class ProviderSettings(_Spec):
@@ -156,6 +216,18 @@ class StackSettings(_Spec):
     )
     hf_token: SecretStr | None = Field(
         default=None, description="Hugging Face token for gated models (a Pulumi secret)"
+    )
+    network: NetworkSettings = Field(
+        default_factory=NetworkSettings, description="the managed cluster's network"
+    )
+    mirror_username: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][\w.-]*$",
+        description="user name on the engine image's public registry, for the private mirror",
+    )
+    mirror_token: SecretStr | None = Field(
+        default=None,
+        description="access token on the engine image's public registry (a Pulumi secret)",
     )
     tags: dict[str, str] = Field(default_factory=dict, description="extra tags on every resource")
     provider: ProviderSettings = Field(

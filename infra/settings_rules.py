@@ -48,6 +48,10 @@ _PROVIDER_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 
 
+# Keys Pulumi.yaml declares `secret: true`: they must arrive encrypted.
+SECRET_KEYS = ("llmplane:hfToken", "llmplane:mirrorToken")
+
+
 def check_combinations(
     settings: StackSettings, config: Mapping[str, Any], secret_keys: frozenset[str]
 ) -> StackSettings:
@@ -89,6 +93,8 @@ def check_combinations(
     _check_tokens(settings)
     _check_engine(settings)
     _check_target(settings)
+    _check_network(settings)
+    _check_mirror(settings)
     _check_cluster(settings)
     _check_tags(settings)
     if settings.exposure == "public":
@@ -99,14 +105,15 @@ def check_combinations(
             "which this version of llmplane does not create",
             "use internal and reach the service with kubectl port-forward or your own gateway",
         )
-    if "llmplane:hfToken" in config and "llmplane:hfToken" not in secret_keys:
-        # Pulumi.yaml declares the token secret, and the Pulumi CLI refuses a plaintext value.
-        raise SettingsError(
-            stack,
-            "llmplane:hfToken",
-            "is stored in plain text in the stack file",
-            "remove it and run `pulumi config set --secret llmplane:hfToken <token>`",
-        )
+    for key in SECRET_KEYS:
+        if key in config and key not in secret_keys:
+            # Pulumi.yaml declares these secret, and the Pulumi CLI refuses a plaintext value.
+            raise SettingsError(
+                stack,
+                key,
+                "is stored in plain text in the stack file",
+                f"remove it and run `pulumi config set --secret {key} <value>`",
+            )
     return settings
 
 
@@ -145,38 +152,106 @@ def _check_engine(settings: StackSettings) -> None:
         )
 
 
+MANAGED = ("aws", "azure", "gcp")
+_EXISTING_NODES = (
+    "llmplane does not manage an existing cluster's nodes; "
+    "select GPU nodes with gpu.nodeSelector and gpu.taintKeys"
+)
+# The clouds each key applies to. A key set for another cloud is an error, never silently ignored.
+_ONLY_ON: dict[str, tuple[tuple[str, ...], str]] = {
+    "gpu.shape": (MANAGED, _EXISTING_NODES),
+    "gpu.spot": (MANAGED, _EXISTING_NODES),
+    "gpu.minNodes": (MANAGED, _EXISTING_NODES),
+    "gpu.maxNodes": (MANAGED, _EXISTING_NODES),
+    "gpu.nodeSelector": (("kubernetes",), "the managed GPU pool sets its own node labels"),
+    "gpu.taintKeys": (("kubernetes",), "the managed GPU pool sets its own taints"),
+    "gpu.resourceName": (("kubernetes",), "the managed GPU pool advertises nvidia.com/gpu"),
+    "cluster.*": (MANAGED, "llmplane does not manage an existing cluster's control plane"),
+    "cluster.adminArns": (("aws",), "grant admins with your cloud's own role assignments"),
+    "network.*": (MANAGED, "llmplane does not manage an existing cluster's network"),
+    "network.vpcId": (("aws",), "existing networks on other clouds are not supported yet"),
+    "network.privateSubnetIds": (
+        ("aws",),
+        "existing networks on other clouds are not supported yet",
+    ),
+    "network.publicSubnetIds": (
+        ("aws",),
+        "existing networks on other clouds are not supported yet",
+    ),
+    "mirrorUsername": (MANAGED, "an existing cluster pulls images straight from their registry"),
+    "mirrorToken": (MANAGED, "an existing cluster pulls images straight from their registry"),
+}
+
+
+def _set_keys(settings: StackSettings) -> list[str]:
+    """The keys the stack file sets, as `section.field` in stack-file spelling."""
+    sections = ("gpu", "cluster", "network")
+    keys = [to_camel(name) for name in settings.model_fields_set if name not in sections]
+    for section in sections:
+        fields = getattr(settings, section).model_fields_set
+        keys += [f"{section}.{to_camel(name)}" for name in fields]
+    # `shape: auto` is the default spelled out, and harmless on an existing cluster.
+    if settings.gpu.shape == "auto" and "gpu.shape" in keys:
+        keys.remove("gpu.shape")
+    return sorted(keys)
+
+
 def _check_target(settings: StackSettings) -> None:
-    """An existing cluster's nodes aren't ours: pool keys make no sense there, nor the reverse."""
-    gpu_set = settings.gpu.model_fields_set
-    if settings.cloud == "kubernetes":
-        pool_keys = {"spot", "min_nodes", "max_nodes"} & gpu_set
-        if "shape" in gpu_set and settings.gpu.shape != "auto":
-            pool_keys.add("shape")
-        if pool_keys:
-            key = sorted(pool_keys)[0]
-            raise SettingsError(
-                settings.stack,
-                f"llmplane:gpu.{to_camel(key)}",
-                "llmplane does not manage the nodes of an existing cluster",
-                "remove it, and select the GPU nodes with gpu.nodeSelector and gpu.taintKeys",
-            )
-        if settings.cluster.model_fields_set:
-            key = sorted(settings.cluster.model_fields_set)[0]
-            raise SettingsError(
-                settings.stack,
-                f"llmplane:cluster.{to_camel(key)}",
-                "llmplane does not manage the control plane of an existing cluster",
-                "remove the llmplane:cluster settings from this stack",
-            )
-    else:
-        for key in ("node_selector", "taint_keys", "resource_name"):
-            if key in gpu_set:
+    """Keys that only make sense on some targets: node pools, control plane, network, mirror."""
+    for key in _set_keys(settings):
+        rule = _ONLY_ON.get(key) or _ONLY_ON.get(f"{key.split('.')[0]}.*")
+        if rule is None or settings.cloud in rule[0]:
+            continue
+        clouds, why = rule
+        raise SettingsError(
+            settings.stack,
+            f"{PROJECT}:{key}",
+            f"applies only to llmplane:cloud {' or '.join(clouds)}, not {settings.cloud} ({why})",
+            "remove it from this stack",
+        )
+
+
+def _check_network(settings: StackSettings) -> None:
+    """An existing VPC comes with its subnets, and then llmplane creates no network parts."""
+    network = settings.network
+    fields = network.model_fields_set
+    if network.vpc_id is None:
+        for key in ("private_subnet_ids", "public_subnet_ids"):
+            if key in fields:
                 raise SettingsError(
                     settings.stack,
-                    f"llmplane:gpu.{to_camel(key)}",
-                    f"is set by the {settings.cloud} GPU pool, not by the stack",
-                    "remove it; it only applies to llmplane:cloud kubernetes",
+                    f"{PROJECT}:network.{to_camel(key)}",
+                    "names subnets but network.vpcId is not set",
+                    "set network.vpcId to the VPC these subnets belong to",
                 )
+        return
+    if len(network.private_subnet_ids) < 2:
+        raise SettingsError(
+            settings.stack,
+            f"{PROJECT}:network.privateSubnetIds",
+            "needs at least two private subnets, in different zones, with an existing VPC",
+            "list the private subnet ids of network.vpcId",
+        )
+    for key in ("cidr", "nat_gateways", "private_endpoints"):
+        if key in fields:
+            raise SettingsError(
+                settings.stack,
+                f"{PROJECT}:network.{to_camel(key)}",
+                "describes a network llmplane creates, but network.vpcId uses an existing one",
+                "remove it, or remove network.vpcId and the subnet ids",
+            )
+
+
+def _check_mirror(settings: StackSettings) -> None:
+    """The mirror's credentials come as a pair."""
+    if (settings.mirror_username is None) != (settings.mirror_token is None):
+        missing = "mirrorToken" if settings.mirror_token is None else "mirrorUsername"
+        raise SettingsError(
+            settings.stack,
+            f"{PROJECT}:{missing}",
+            "is missing; the registry mirror needs both mirrorUsername and mirrorToken",
+            f"set llmplane:{missing} (the token with `pulumi config set --secret`)",
+        )
 
 
 def _check_cluster(settings: StackSettings) -> None:

@@ -9,33 +9,24 @@ from typing import Any
 import pytest
 
 from components.engines import ENGINES
-from infra.settings import parse
-from infra.synth import REDACTED, Plan, plan_stack, plan_validated
+from infra.synth import REDACTED, Plan, plan_stack
 from tests.conftest import STACKS, StackWriter, config_with
+from tests.plans import of_type, one, plan_config
 
 TOKEN = "hf_ThisIsTheRealTokenValue0123456789"
 
 
-def _by_type(plan: Plan, type_: str) -> list[dict[str, Any]]:
-    return [r for r in plan["resources"] if r["type"] == type_]
-
-
-def _one(plan: Plan, type_: str) -> dict[str, Any]:
-    (resource,) = _by_type(plan, type_)
-    return resource
-
-
 def _container(plan: Plan) -> dict[str, Any]:
-    deployment = _one(plan, "kubernetes:apps/v1:Deployment")
+    deployment = one(plan, "kubernetes:apps/v1:Deployment")
     (container,) = deployment["inputs"]["spec"]["template"]["spec"]["containers"]
     return container
 
 
 def _plan_with_real_token(**changes: Any) -> Plan:
     """What `pulumi up` does: the decrypted token reaches the program, marked secret."""
-    config = config_with(hfToken=TOKEN, **changes)
-    secret = frozenset({"llmplane:hfToken"})
-    return plan_validated(parse("tok", config, secret), config, secret)
+    return plan_config(
+        "tok", config_with(hfToken=TOKEN, **changes), frozenset({"llmplane:hfToken"})
+    )
 
 
 @pytest.mark.parametrize("path", sorted(STACKS.glob("Pulumi.*.yaml")), ids=lambda p: p.name)
@@ -43,18 +34,18 @@ def test_every_shipped_stack_plans(path: Path) -> None:
     plan = plan_stack(path)
     assert plan["project"] == "llmplane"
     assert plan["stack"] == path.name.split(".")[1]
-    assert _by_type(plan, "llmplane:index:GpuPlatform")
-    assert _by_type(plan, "llmplane:index:InferenceService")
+    assert of_type(plan, "llmplane:index:GpuPlatform")
+    assert of_type(plan, "llmplane:index:InferenceService")
     assert plan["outputs"]["endpoint"].startswith("http://")
 
 
 def test_plan_records_the_resource_tree_and_providers() -> None:
     plan = plan_stack(STACKS / "Pulumi.kubernetes-dev.yaml")
     urns = {r["urn"] for r in plan["resources"]}
-    stack = _one(plan, "pulumi:pulumi:Stack")
-    service = _one(plan, "llmplane:index:InferenceService")
-    platform = _one(plan, "llmplane:index:GpuPlatform")
-    provider = _one(plan, "pulumi:providers:kubernetes")
+    stack = one(plan, "pulumi:pulumi:Stack")
+    service = one(plan, "llmplane:index:InferenceService")
+    platform = one(plan, "llmplane:index:GpuPlatform")
+    provider = one(plan, "pulumi:providers:kubernetes")
     assert stack["parent"] is None
     assert service["parent"] == stack["urn"] and platform["parent"] == stack["urn"]
     assert provider["parent"] == platform["urn"]
@@ -69,9 +60,9 @@ def test_plan_records_the_resource_tree_and_providers() -> None:
 
 def test_deployment_depends_on_the_namespace_and_secret_it_uses() -> None:
     plan = _plan_with_real_token()
-    deployment = _one(plan, "kubernetes:apps/v1:Deployment")
-    namespace = _one(plan, "kubernetes:core/v1:Namespace")
-    secret = _one(plan, "kubernetes:core/v1:Secret")
+    deployment = one(plan, "kubernetes:apps/v1:Deployment")
+    namespace = one(plan, "kubernetes:core/v1:Namespace")
+    secret = one(plan, "kubernetes:core/v1:Secret")
     assert namespace["urn"] in deployment["dependencies"]
     assert secret["urn"] in deployment["dependencies"]
     assert namespace["urn"] in secret["dependencies"]
@@ -86,14 +77,14 @@ def test_secret_values_are_redacted_everywhere() -> None:
     text = json.dumps(plan)
     assert TOKEN not in text
     assert "clusters: []" not in text
-    assert _one(plan, "kubernetes:core/v1:Secret")["inputs"]["stringData"] == REDACTED
-    assert _one(plan, "pulumi:providers:kubernetes")["inputs"]["kubeconfig"] == REDACTED
+    assert one(plan, "kubernetes:core/v1:Secret")["inputs"]["stringData"] == REDACTED
+    assert one(plan, "pulumi:providers:kubernetes")["inputs"]["kubeconfig"] == REDACTED
     assert plan["outputs"]["kubeconfig"] == REDACTED
 
 
 def test_without_a_token_there_is_no_secret_and_no_env_reference() -> None:
     plan = plan_stack(STACKS / "Pulumi.kubernetes-dev.yaml")
-    assert not _by_type(plan, "kubernetes:core/v1:Secret")
+    assert not of_type(plan, "kubernetes:core/v1:Secret")
     assert "HF_TOKEN" not in {e["name"] for e in _container(plan)["env"]}
 
 
@@ -107,7 +98,7 @@ def test_placement_reaches_the_pod(stack_file: StackWriter) -> None:
         }
     )
     plan = plan_stack(stack_file(config))
-    pod = _one(plan, "kubernetes:apps/v1:Deployment")["inputs"]["spec"]["template"]["spec"]
+    pod = one(plan, "kubernetes:apps/v1:Deployment")["inputs"]["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"pool": "gpu"}
     assert pod["tolerations"] == [{"key": "sku", "operator": "Exists", "effect": "NoSchedule"}]
     container = pod["containers"][0]
@@ -117,7 +108,7 @@ def test_placement_reaches_the_pod(stack_file: StackWriter) -> None:
 
 def test_pod_has_memory_backed_shm_cache_and_probes() -> None:
     plan = plan_stack(STACKS / "Pulumi.kubernetes-dev.yaml")
-    pod = _one(plan, "kubernetes:apps/v1:Deployment")["inputs"]["spec"]["template"]["spec"]
+    pod = one(plan, "kubernetes:apps/v1:Deployment")["inputs"]["spec"]["template"]["spec"]
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["dshm"]["emptyDir"]["medium"] == "Memory"
     assert volumes["dshm"]["emptyDir"]["sizeLimit"]
@@ -144,8 +135,8 @@ def test_switching_engine_changes_only_the_engine_parts(
     assert container["ports"] == [{"name": "http", "containerPort": ENGINES[engine].port}]
     assert _container(tgi)["resources"] == container["resources"]
     assert (
-        _one(tgi, "kubernetes:core/v1:Service")["inputs"]["spec"]["ports"]
-        == _one(other, "kubernetes:core/v1:Service")["inputs"]["spec"]["ports"]
+        one(tgi, "kubernetes:core/v1:Service")["inputs"]["spec"]["ports"]
+        == one(other, "kubernetes:core/v1:Service")["inputs"]["spec"]["ports"]
     )
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pulumi
 
-from infra.mocks import AWS_ACCOUNT, PlanMocks
+from infra.mocks import PlanMocks
+from infra.mocks_aws import AWS_ACCOUNT
 
 
 def _new(typ: str, name: str, inputs: dict) -> tuple[str | None, dict]:
@@ -38,4 +39,4 @@ def test_aks_and_gke_clusters_get_computed_fields() -> None:
 
 def test_unknown_invokes_answer_empty() -> None:
     args = pulumi.runtime.MockCallArgs(token="nope:index:nothing", args={}, provider="")
-    assert PlanMocks().call(args) == ({}, None)
+    assert PlanMocks().call(args) == ({}, [])

@@ -13,6 +13,11 @@ from infra.stackfile import SECRET_PLACEHOLDER, read_stack_file, stack_name
 from tests.conftest import BASE_CONFIG, config_with
 
 
+def aws(**changes: Any) -> dict[str, Any]:
+    """A valid AWS stack with `changes` applied."""
+    return config_with(cloud="aws", **{"aws:region": "us-east-1"}, **changes)
+
+
 def _error(config: dict[str, Any], secret_keys: frozenset[str] = frozenset()) -> SettingsError:
     with pytest.raises(SettingsError) as caught:
         parse("dev", config, secret_keys)
@@ -130,13 +135,17 @@ def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
         ),
         (config_with(gpu={"spot": True}), "llmplane:gpu.spot", "existing cluster"),
         (config_with(gpu={"shape": "g5.xlarge"}), "llmplane:gpu.shape", "existing cluster"),
-        (config_with(cluster={"privateEndpoint": True}), "llmplane:cluster.privateEndpoint", ""),
+        (
+            config_with(cluster={"privateEndpoint": True}),
+            "llmplane:cluster.privateEndpoint",
+            "control plane",
+        ),
         (
             config_with(
                 cloud="aws", gpu={"nodeSelector": {"a": "b"}}, **{"aws:region": "us-east-1"}
             ),
             "llmplane:gpu.nodeSelector",
-            "aws GPU pool",
+            "applies only to llmplane:cloud kubernetes, not aws",
         ),
         (
             config_with(**{"aws:region": "us-east-1"}),
@@ -176,6 +185,71 @@ def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
         (config_with(tags={"stack": "x"}), "llmplane:tags.stack", "llmplane sets itself"),
         (config_with(tags={"Team": "ML"}), "llmplane:tags.Team", "not valid on every cloud"),
         (config_with(exposure="public"), "llmplane:exposure", "TLS and authentication"),
+        # Network, mirror and admin keys: only where they mean something.
+        (
+            config_with(network={"natGateways": "perZone"}),
+            "llmplane:network.natGateways",
+            "network",
+        ),
+        (
+            aws(network={"privateSubnetIds": ["subnet-0123abcd"]}),
+            "llmplane:network.privateSubnetIds",
+            "vpcId",
+        ),
+        (
+            aws(network={"vpcId": "vpc-0123abcd", "privateSubnetIds": ["subnet-0123abcd"]}),
+            "llmplane:network.privateSubnetIds",
+            "at least two",
+        ),
+        (
+            aws(
+                network={
+                    "vpcId": "vpc-0123abcd",
+                    "cidr": "10.1.0.0/16",
+                    "privateSubnetIds": ["subnet-0123abcd", "subnet-4567abcd"],
+                }
+            ),
+            "llmplane:network.cidr",
+            "existing one",
+        ),
+        (aws(network={"cidr": "8.8.0.0/16"}), "llmplane:network.cidr", "private IPv4"),
+        (aws(network={"cidr": "10.0.0.0/24"}), "llmplane:network.cidr", "/16 to /20"),
+        (aws(network={"vpcId": "vpc-XYZ"}), "llmplane:network.vpcId", "wrong format"),
+        (
+            aws(network={"privateSubnetIds": ["sn-1"]}),
+            "llmplane:network.privateSubnetIds",
+            "not a subnet id",
+        ),
+        (
+            config_with(
+                cloud="gcp",
+                network={"vpcId": "vpc-0123abcd"},
+                **{"gcp:project": "my-project-1", "gcp:region": "us-central1"},
+            ),
+            "llmplane:network.vpcId",
+            "only to llmplane:cloud aws",
+        ),
+        (aws(mirrorUsername="octocat"), "llmplane:mirrorToken", "needs both"),
+        (config_with(mirrorUsername="octocat"), "llmplane:mirrorUsername", "existing cluster"),
+        (
+            aws(mirrorUsername="octocat", mirrorToken="ghp_plain"),
+            "llmplane:mirrorToken",
+            "plain text",
+        ),
+        (
+            aws(cluster={"adminArns": ["arn:aws:iam::12:root"]}),
+            "llmplane:cluster.adminArns",
+            "not an IAM role",
+        ),
+        (
+            config_with(
+                cloud="azure",
+                cluster={"adminArns": ["arn:aws:iam::123456789012:role/admin"]},
+                **{"azure-native:location": "eastus"},
+            ),
+            "llmplane:cluster.adminArns",
+            "only to llmplane:cloud aws",
+        ),
         (config_with(hfToken="hf_plaintext_value"), "llmplane:hfToken", "plain text"),
     ],
 )

@@ -1,0 +1,205 @@
+"""The `aws` target: KMS, a VPC, EKS with GPU node groups that scale from zero, and ECR."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.aws.account import Account
+from components.aws.autoscaler import IMAGES, build_autoscaler
+from components.aws.ecr import build_registry
+from components.aws.eks import (
+    DEFAULT_VERSION,
+    SUPPORTED_VERSIONS,
+    EksRef,
+    addon,
+    build_control_plane,
+)
+from components.aws.iam import irsa_role, managed_policy
+from components.aws.iam_documents import to_json, use_key_for_volumes
+from components.aws.kms import build_key
+from components.aws.network import build_network
+from components.aws.nodes import GpuPool, build_node_groups, node_role
+from components.cloud import ClusterRef, KeyRef, Placement, RegistryRef
+from components.device_plugin import nvidia_device_plugin
+from components.engines import ENGINES
+from components.naming import dns_label, tags
+from infra.catalog import interchangeable, shapes
+from infra.errors import SettingsError
+
+if TYPE_CHECKING:
+    from infra.settings import StackSettings
+
+# Room for the node image, the container images (an engine image is about 10 GB) and a model
+# cache; the sizing engine will derive this from the model.
+GPU_VOLUME_GIB = 200
+SPOT_FALLBACKS = 2
+
+
+def gpu_pool(settings: StackSettings) -> GpuPool:
+    """The GPU node group the stack asks for, checked against the AWS catalog."""
+    gpu = settings.gpu
+    known = shapes("aws")
+    if gpu.shape == "auto":
+        raise SettingsError(
+            settings.stack,
+            "llmplane:gpu.shape",
+            "is auto, but choosing an instance type from the model needs the sizing engine, "
+            "which is not built yet",
+            f"set an instance type, e.g. g6.xlarge; known: {', '.join(sorted(known))}",
+        )
+    shape = known.get(gpu.shape)
+    if shape is None:
+        raise SettingsError(
+            settings.stack,
+            "llmplane:gpu.shape",
+            f"{gpu.shape!r} is not a GPU instance type llmplane knows",
+            f"use one of: {', '.join(sorted(known))}",
+        )
+    if gpu.count > shape.gpu_count:
+        raise SettingsError(
+            settings.stack,
+            "llmplane:gpu.count",
+            f"is {gpu.count}, but {shape.name} has {shape.gpu_count} GPU(s)",
+            "lower gpu.count or choose a larger instance type (a replica cannot span nodes)",
+        )
+    fallbacks = tuple(interchangeable(shape)[:SPOT_FALLBACKS]) if gpu.spot else ()
+    return GpuPool(
+        shape=shape,
+        fallbacks=fallbacks,
+        spot=gpu.spot,
+        min_nodes=gpu.min_nodes,
+        max_nodes=gpu.max_nodes,
+        volume_gib=GPU_VOLUME_GIB,
+    )
+
+
+def kubernetes_version(settings: StackSettings) -> str:
+    """The cluster's minor version: the stack's, if EKS still supports it."""
+    version = settings.cluster.kubernetes_version or DEFAULT_VERSION
+    if version not in SUPPORTED_VERSIONS or version not in IMAGES:
+        raise SettingsError(
+            settings.stack,
+            "llmplane:cluster.kubernetesVersion",
+            f"{version} is not in EKS standard support",
+            f"use one of: {', '.join(SUPPORTED_VERSIONS)}",
+        )
+    return version
+
+
+class AwsCloud:
+    """Implements the Cloud protocol on AWS; one instance per stack run."""
+
+    def __init__(self, settings: StackSettings) -> None:
+        region = settings.provider.aws_region
+        assert region is not None, "settings require aws:region for cloud aws"
+        self._settings = settings
+        self._region = region
+        self._pool = gpu_pool(settings)
+        self._version = kubernetes_version(settings)
+        self._tags = tags(settings.stack, settings.tags)
+        self._cluster_name = dns_label("llm", settings.stack)
+        self._account: Account | None = None
+        self._eks: EksRef | None = None
+        self._node_role: aws.iam.Role | None = None
+        self._node_role_attachments: list[aws.iam.RolePolicyAttachment] = []
+
+    def _name(self, parent: pulumi.Resource) -> str:
+        return parent.pulumi_resource_name
+
+    def _account_for(self, parent: pulumi.Resource) -> Account:
+        if self._account is None:
+            self._account = Account.lookup(self._region, parent)
+        return self._account
+
+    def key(self, parent: pulumi.Resource) -> KeyRef | None:
+        """The customer-managed key for EKS secrets, node volumes, ECR and control-plane logs."""
+        account = self._account_for(parent)
+        return build_key(self._name(parent), self._cluster_name, account, self._tags, parent)
+
+    def cluster(self, parent: pulumi.Resource, key: KeyRef | None) -> ClusterRef:
+        """The VPC and the EKS control plane, and a provider that deploys into it."""
+        assert key is not None, "the AWS key step always returns a key"
+        name, account = self._name(parent), self._account_for(parent)
+        network = build_network(name, self._settings.network, self._region, self._tags, parent)
+        settings = self._settings.cluster.model_copy(update={"kubernetes_version": self._version})
+        self._eks = build_control_plane(
+            name, self._cluster_name, settings, network, key.id, account, self._tags, parent
+        )
+        self._node_role, self._node_role_attachments = node_role(name, account, self._tags, parent)
+        self._network = network
+        self._key_arn = key.id
+        provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self._eks.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        return ClusterRef(
+            name=self._cluster_name, provider=provider, kubeconfig=self._eks.kubeconfig
+        )
+
+    def gpu_pool(self, parent: pulumi.Resource, cluster: ClusterRef) -> Placement:
+        """Node groups, the add-ons that need nodes, the device plugin and the autoscaler."""
+        assert self._eks is not None and self._node_role is not None, "cluster() runs first"
+        name, account, eks = self._name(parent), self._account_for(parent), self._eks
+        system, _gpu, placement = build_node_groups(
+            name,
+            eks,
+            self._network,
+            self._node_role,
+            self._node_role_attachments,
+            self._key_arn,
+            self._pool,
+            self._tags,
+            parent,
+        )
+        addon(name, eks.cluster, "coredns", [system], parent)
+        ebs_role = irsa_role(
+            f"{name}-ebs-csi", eks, "kube-system", "ebs-csi-controller-sa", self._tags, parent
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-ebs-csi",
+            role=ebs_role.name,
+            policy_arn=managed_policy(account, "service-role/AmazonEBSCSIDriverPolicy"),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-ebs-csi-key",
+            role=ebs_role.id,
+            policy=self._key_arn.apply(lambda arn: to_json(use_key_for_volumes(arn))),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        addon(name, eks.cluster, "aws-ebs-csi-driver", [system], parent, role_arn=ebs_role.arn)
+        k8s_opts = pulumi.ResourceOptions(
+            parent=parent, provider=cluster.provider, depends_on=[system]
+        )
+        nvidia_device_plugin(f"{name}-device-plugin", placement, k8s_opts)
+        build_autoscaler(name, eks, account, self._version, self._tags, parent, k8s_opts)
+        return placement
+
+    def registry(self, parent: pulumi.Resource, key: KeyRef | None) -> RegistryRef | None:
+        """ECR, and the pull-through cache the nodes pull the engine image through."""
+        assert key is not None and self._node_role is not None, "key() and cluster() run first"
+        settings = self._settings
+        credentials = (
+            (
+                settings.mirror_username,
+                pulumi.Output.secret(settings.mirror_token.get_secret_value()),
+            )
+            if settings.mirror_username and settings.mirror_token
+            else None
+        )
+        return build_registry(
+            self._name(parent),
+            self._cluster_name,
+            ENGINES[settings.engine].image,
+            key.id,
+            self._account_for(parent),
+            credentials,
+            self._node_role,
+            self._tags,
+            parent,
+        )

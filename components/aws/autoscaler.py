@@ -1,0 +1,219 @@
+"""Cluster autoscaler for EKS: grows the GPU group from zero when inference pods are pending.
+
+Chosen over Karpenter because the GPU pool is an EKS managed node group (launch template, AMI
+updates and draining handled by EKS), which Karpenter replaces rather than drives, and because the
+autoscaler is a plain Deployment with RBAC that the offline plan and the policies can see whole,
+where Karpenter needs its Helm chart and CRDs.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+from pulumi_kubernetes.apps.v1 import DeploymentSpecArgs
+from pulumi_kubernetes.core.v1 import (
+    CapabilitiesArgs,
+    ContainerArgs,
+    EnvVarArgs,
+    PodSecurityContextArgs,
+    PodSpecArgs,
+    PodTemplateSpecArgs,
+    ResourceRequirementsArgs,
+    SeccompProfileArgs,
+    SecurityContextArgs,
+)
+from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
+from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
+
+from components.aws.account import Account
+from components.aws.eks import EksRef
+from components.aws.iam import irsa_role
+from components.aws.iam_documents import cluster_autoscaler, to_json
+from components.aws.nodes import POOL_LABEL
+
+NAME = "cluster-autoscaler"
+NAMESPACE = "kube-system"
+# registry.k8s.io tags promoted in kubernetes/k8s.io#9676 (2026-07-02), one per minor version.
+IMAGES = {
+    "1.35": "registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.1",
+    "1.36": "registry.k8s.io/autoscaling/cluster-autoscaler:v1.36.0",
+}
+
+_READ = ["get", "list", "watch"]
+CLUSTER_RULES = [
+    PolicyRuleArgs(api_groups=[""], resources=["events", "endpoints"], verbs=["create", "patch"]),
+    PolicyRuleArgs(api_groups=[""], resources=["pods/eviction"], verbs=["create"]),
+    PolicyRuleArgs(api_groups=[""], resources=["pods/status"], verbs=["update"]),
+    PolicyRuleArgs(
+        api_groups=[""], resources=["endpoints"], resource_names=[NAME], verbs=["get", "update"]
+    ),
+    PolicyRuleArgs(api_groups=[""], resources=["nodes"], verbs=[*_READ, "update"]),
+    PolicyRuleArgs(
+        api_groups=[""],
+        resources=[
+            "namespaces",
+            "pods",
+            "services",
+            "replicationcontrollers",
+            "persistentvolumeclaims",
+            "persistentvolumes",
+        ],
+        verbs=_READ,
+    ),
+    PolicyRuleArgs(
+        api_groups=["apps"], resources=["statefulsets", "replicasets", "daemonsets"], verbs=_READ
+    ),
+    PolicyRuleArgs(api_groups=["policy"], resources=["poddisruptionbudgets"], verbs=_READ),
+    PolicyRuleArgs(
+        api_groups=["storage.k8s.io"],
+        resources=[
+            "storageclasses",
+            "csinodes",
+            "csidrivers",
+            "csistoragecapacities",
+            "volumeattachments",
+        ],
+        verbs=_READ,
+    ),
+    PolicyRuleArgs(api_groups=["batch"], resources=["jobs", "cronjobs"], verbs=_READ),
+    PolicyRuleArgs(
+        api_groups=["resource.k8s.io"],
+        resources=["resourceclaims", "resourceslices", "deviceclasses"],
+        verbs=_READ,
+    ),
+    PolicyRuleArgs(api_groups=["coordination.k8s.io"], resources=["leases"], verbs=["create"]),
+    PolicyRuleArgs(
+        api_groups=["coordination.k8s.io"],
+        resources=["leases"],
+        resource_names=[NAME],
+        verbs=["get", "update"],
+    ),
+]
+NAMESPACE_RULES = [
+    PolicyRuleArgs(api_groups=[""], resources=["configmaps"], verbs=["create", "list", "watch"]),
+    PolicyRuleArgs(
+        api_groups=[""],
+        resources=["configmaps"],
+        resource_names=["cluster-autoscaler-status"],
+        verbs=["delete", "get", "update", "watch"],
+    ),
+]
+
+
+def build_autoscaler(
+    name: str,
+    eks: EksRef,
+    account: Account,
+    version: str,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+    k8s_opts: pulumi.ResourceOptions,
+) -> k8s.apps.v1.Deployment:
+    """IRSA role with least privilege, RBAC, and the autoscaler on the system nodes."""
+    role = irsa_role(f"{name}-autoscaler", eks, NAMESPACE, NAME, tags, parent)
+    aws.iam.RolePolicy(
+        f"{name}-autoscaler",
+        role=role.id,
+        policy=pulumi.Output.all(account.partition, account.id, eks.name).apply(
+            lambda values: to_json(
+                cluster_autoscaler(values[0], account.region, values[1], values[2])
+            )
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    labels = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "llmplane"}
+    meta = ObjectMetaArgs(name=NAME, namespace=NAMESPACE, labels=labels)
+    account_ = k8s.core.v1.ServiceAccount(
+        f"{name}-autoscaler",
+        metadata=ObjectMetaArgs(
+            name=NAME,
+            namespace=NAMESPACE,
+            labels=labels,
+            annotations={"eks.amazonaws.com/role-arn": role.arn},
+        ),
+        opts=k8s_opts,
+    )
+    subject = SubjectArgs(kind="ServiceAccount", name=NAME, namespace=NAMESPACE)
+    cluster_role = k8s.rbac.v1.ClusterRole(
+        f"{name}-autoscaler",
+        metadata=ObjectMetaArgs(name=NAME, labels=labels),
+        rules=CLUSTER_RULES,
+        opts=k8s_opts,
+    )
+    k8s.rbac.v1.ClusterRoleBinding(
+        f"{name}-autoscaler",
+        metadata=ObjectMetaArgs(name=NAME, labels=labels),
+        role_ref=RoleRefArgs(
+            api_group="rbac.authorization.k8s.io",
+            kind="ClusterRole",
+            name=cluster_role.metadata.name,
+        ),
+        subjects=[subject],
+        opts=k8s_opts,
+    )
+    role_ = k8s.rbac.v1.Role(
+        f"{name}-autoscaler", metadata=meta, rules=NAMESPACE_RULES, opts=k8s_opts
+    )
+    k8s.rbac.v1.RoleBinding(
+        f"{name}-autoscaler",
+        metadata=meta,
+        role_ref=RoleRefArgs(
+            api_group="rbac.authorization.k8s.io", kind="Role", name=role_.metadata.name
+        ),
+        subjects=[subject],
+        opts=k8s_opts,
+    )
+    discovery = "asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/"
+    return k8s.apps.v1.Deployment(
+        f"{name}-autoscaler",
+        metadata=meta,
+        spec=DeploymentSpecArgs(
+            replicas=1,
+            selector=LabelSelectorArgs(match_labels=labels),
+            template=PodTemplateSpecArgs(
+                metadata=ObjectMetaArgs(labels=labels),
+                spec=PodSpecArgs(
+                    service_account_name=account_.metadata.name,
+                    priority_class_name="system-cluster-critical",
+                    node_selector={POOL_LABEL: "system"},
+                    security_context=PodSecurityContextArgs(
+                        run_as_non_root=True,
+                        run_as_user=65534,
+                        run_as_group=65534,
+                        fs_group=65534,
+                        seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
+                    ),
+                    containers=[
+                        ContainerArgs(
+                            name=NAME,
+                            image=IMAGES[version],
+                            command=["./cluster-autoscaler"],
+                            args=eks.name.apply(
+                                lambda cluster: [
+                                    "--cloud-provider=aws",
+                                    f"--node-group-auto-discovery={discovery}{cluster}",
+                                    "--balance-similar-node-groups",
+                                    "--skip-nodes-with-system-pods=false",
+                                    # A GPU node idle this long is released: it costs by the hour.
+                                    "--scale-down-unneeded-time=10m",
+                                    "--expander=least-waste",
+                                ]
+                            ),
+                            env=[EnvVarArgs(name="AWS_REGION", value=account.region)],
+                            resources=ResourceRequirementsArgs(
+                                requests={"cpu": "100m", "memory": "600Mi"},
+                                limits={"memory": "600Mi"},
+                            ),
+                            security_context=SecurityContextArgs(
+                                allow_privilege_escalation=False,
+                                read_only_root_filesystem=True,
+                                capabilities=CapabilitiesArgs(drop=["ALL"]),
+                            ),
+                        )
+                    ],
+                ),
+            ),
+        ),
+        opts=k8s_opts,
+    )

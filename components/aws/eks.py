@@ -1,0 +1,189 @@
+"""The EKS control plane from raw pulumi_aws resources: encrypted, logged, private, with IRSA."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws.account import Account
+from components.aws.fields import field
+from components.aws.iam import service_role
+from components.aws.kms import control_plane_log_group
+from components.aws.network import NetworkRef
+from infra.settings import ClusterSettings
+
+# Minor versions in EKS standard support on 2026-11-28: 1.34 until 2026-12-02 (so not offered for
+# new clusters), 1.35 until 2027-03-27, 1.36 until 2027-08-02 (AWS EKS Kubernetes version calendar).
+SUPPORTED_VERSIONS = ("1.35", "1.36")
+DEFAULT_VERSION = "1.35"
+LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+
+@dataclass(frozen=True)
+class EksRef:
+    """The control plane and what workloads and node groups need from it."""
+
+    cluster: aws.eks.Cluster
+    name: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    early_addons: list[aws.eks.Addon]
+
+
+def build_control_plane(
+    name: str,
+    cluster_name: str,
+    settings: ClusterSettings,
+    network: NetworkRef,
+    key_arn: pulumi.Output[str],
+    account: Account,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> EksRef:
+    """Cluster role, encrypted log group, cluster, OIDC provider, admins and networking add-ons."""
+    opts = pulumi.ResourceOptions(parent=parent)
+    role, attachments = service_role(
+        f"{name}-cluster", "eks.amazonaws.com", ["AmazonEKSClusterPolicy"], account, tags, parent
+    )
+    # Created first, encrypted and with retention, so EKS does not create a plain one itself.
+    logs = aws.cloudwatch.LogGroup(
+        f"{name}-control-plane-logs",
+        name=control_plane_log_group(cluster_name),
+        retention_in_days=90,
+        kms_key_id=key_arn,
+        tags=tags,
+        opts=opts,
+    )
+    public = not settings.private_endpoint
+    cluster = aws.eks.Cluster(
+        f"{name}-eks",
+        name=cluster_name,
+        role_arn=role.arn,
+        version=settings.kubernetes_version or DEFAULT_VERSION,
+        vpc_config=aws.eks.ClusterVpcConfigArgs(
+            subnet_ids=network.private_subnet_ids,
+            endpoint_private_access=True,
+            endpoint_public_access=public,
+            public_access_cidrs=list(settings.authorized_cidrs) if public else None,
+        ),
+        access_config=aws.eks.ClusterAccessConfigArgs(
+            authentication_mode="API",
+            bootstrap_cluster_creator_admin_permissions=True,
+        ),
+        encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+            resources=["secrets"],
+            provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key_arn),
+        ),
+        enabled_cluster_log_types=list(LOG_TYPES),
+        # The networking add-ons below are EKS-managed, so EKS installs no unmanaged copies.
+        bootstrap_self_managed_addons=False,
+        # Never slide silently into paid extended support when a version ages out.
+        upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*attachments, logs]),
+    )
+    issuer = cluster.identities.apply(lambda ids: _issuer(ids))
+    oidc = aws.iam.OpenIdConnectProvider(
+        f"{name}-oidc",
+        url=issuer,
+        client_id_lists=["sts.amazonaws.com"],
+        tags=tags,
+        opts=opts,
+    )
+    for index, principal in enumerate(settings.admin_arns):
+        entry = aws.eks.AccessEntry(
+            f"{name}-admin-{index}",
+            cluster_name=cluster.name,
+            principal_arn=principal,
+            type="STANDARD",
+            opts=opts,
+        )
+        aws.eks.AccessPolicyAssociation(
+            f"{name}-admin-{index}",
+            cluster_name=cluster.name,
+            principal_arn=entry.principal_arn,
+            policy_arn=ADMIN_POLICY,
+            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+            opts=opts,
+        )
+    # Nodes cannot become Ready without the pod network, so these come before any node group.
+    early = [addon(name, cluster, a, [], parent) for a in ("vpc-cni", "kube-proxy")]
+    return EksRef(
+        cluster=cluster,
+        name=cluster.name,
+        oidc_provider_arn=oidc.arn,
+        oidc_issuer=issuer,
+        kubeconfig=pulumi.Output.secret(
+            pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority).apply(
+                lambda values: kubeconfig(
+                    values[0], values[1], field(values[2], "data"), account.region
+                )
+            )
+        ),
+        early_addons=early,
+    )
+
+
+def _issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+    """The cluster's OIDC issuer URL, which IRSA trust policies are scoped to."""
+    return field(field(identities[0], "oidcs")[0], "issuer")
+
+
+def addon(
+    name: str,
+    cluster: aws.eks.Cluster,
+    addon_name: str,
+    depends_on: Sequence[pulumi.Resource],
+    parent: pulumi.Resource,
+    role_arn: pulumi.Output[str] | None = None,
+) -> aws.eks.Addon:
+    """An EKS-managed add-on at the cluster version's default release."""
+    return aws.eks.Addon(
+        f"{name}-{addon_name}",
+        cluster_name=cluster.name,
+        addon_name=addon_name,
+        service_account_role_arn=role_arn,
+        resolve_conflicts_on_create="OVERWRITE",
+        resolve_conflicts_on_update="OVERWRITE",
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+    )
+
+
+def kubeconfig(cluster: str, endpoint: str, ca_data: str, region: str) -> str:
+    """A kubeconfig that authenticates with `aws eks get-token`: no long-lived credential in it."""
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": cluster,
+                    "cluster": {"server": endpoint, "certificate-authority-data": ca_data},
+                }
+            ],
+            "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
+            "current-context": cluster,
+            "users": [
+                {
+                    "name": cluster,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": [
+                                "eks", "get-token", "--cluster-name", cluster, "--region", region,
+                            ],
+                        }
+                    },
+                }
+            ],
+        },
+        sort_keys=True,
+        indent=2,
+    )  # fmt: skip

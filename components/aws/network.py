@@ -1,0 +1,177 @@
+"""The AWS network: a VPC over up to three zones, private node subnets, NAT, private endpoints."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.settings import NetworkSettings
+
+# More zones means more GPU capacity pools to draw from when one zone runs out.
+MAX_ZONES = 3
+# Interface endpoints that keep image pulls and token exchanges off the NAT gateway.
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts")
+
+
+@dataclass(frozen=True)
+class NetworkRef:
+    """What the cluster and node groups need from the network."""
+
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: list[pulumi.Output[str]]
+    public_subnet_ids: list[pulumi.Output[str]]
+
+
+def subnet_plan(cidr: str, zones: int) -> tuple[list[str], list[str]]:
+    """Split the VPC range into private node subnets and small public subnets, one each per zone.
+
+    Nodes get three quarters of the range because pods take VPC addresses; the public subnets
+    hold only load balancers and NAT gateways, so a slice of the last quarter is enough.
+    """
+    network = ipaddress.ip_network(cidr)
+    quarters = list(network.subnets(prefixlen_diff=2))
+    public = list(quarters[3].subnets(prefixlen_diff=4))
+    return [str(q) for q in quarters[:zones]], [str(p) for p in public[:zones]]
+
+
+def build_network(
+    name: str, settings: NetworkSettings, region: str, tags: dict[str, str], parent: pulumi.Resource
+) -> NetworkRef:
+    """An existing VPC as given, or a new one with NAT and private endpoints."""
+    if settings.vpc_id is not None:
+        return NetworkRef(
+            vpc_id=pulumi.Output.from_input(settings.vpc_id),
+            private_subnet_ids=[pulumi.Output.from_input(s) for s in settings.private_subnet_ids],
+            public_subnet_ids=[pulumi.Output.from_input(s) for s in settings.public_subnet_ids],
+        )
+    opts = pulumi.ResourceOptions(parent=parent)
+    zones = aws.get_availability_zones(state="available", opts=pulumi.InvokeOptions(parent=parent))
+    zone_names = sorted(zones.names)[:MAX_ZONES]
+    private_cidrs, public_cidrs = subnet_plan(settings.cidr, len(zone_names))
+
+    vpc = aws.ec2.Vpc(
+        f"{name}-vpc",
+        cidr_block=settings.cidr,
+        enable_dns_hostnames=True,
+        enable_dns_support=True,
+        tags={**tags, "Name": f"{name}-vpc"},
+        opts=opts,
+    )
+    # Take every rule off the default security group, so nothing can use it by accident.
+    aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id, tags=tags, opts=opts)
+    gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags, opts=opts)
+    public_table = aws.ec2.RouteTable(
+        f"{name}-public",
+        vpc_id=vpc.id,
+        routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=gateway.id)],
+        tags=tags,
+        opts=opts,
+    )
+
+    public_ids: list[pulumi.Output[str]] = []
+    private_ids: list[pulumi.Output[str]] = []
+    private_tables: list[aws.ec2.RouteTable] = []
+    nat_ids: list[pulumi.Output[str]] = []
+    for index, zone in enumerate(zone_names):
+        public = aws.ec2.Subnet(
+            f"{name}-public-{zone}",
+            vpc_id=vpc.id,
+            cidr_block=public_cidrs[index],
+            availability_zone=zone,
+            map_public_ip_on_launch=False,
+            tags={**tags, "Name": f"{name}-public-{zone}", "kubernetes.io/role/elb": "1"},
+            opts=opts,
+        )
+        aws.ec2.RouteTableAssociation(
+            f"{name}-public-{zone}", subnet_id=public.id, route_table_id=public_table.id, opts=opts
+        )
+        public_ids.append(public.id)
+        if settings.nat_gateways == "perZone" or index == 0:
+            address = aws.ec2.Eip(f"{name}-nat-{zone}", domain="vpc", tags=tags, opts=opts)
+            nat = aws.ec2.NatGateway(
+                f"{name}-nat-{zone}",
+                allocation_id=address.id,
+                subnet_id=public.id,
+                tags={**tags, "Name": f"{name}-nat-{zone}"},
+                opts=pulumi.ResourceOptions(parent=parent, depends_on=[gateway]),
+            )
+            nat_ids.append(nat.id)
+        private = aws.ec2.Subnet(
+            f"{name}-private-{zone}",
+            vpc_id=vpc.id,
+            cidr_block=private_cidrs[index],
+            availability_zone=zone,
+            tags={**tags, "Name": f"{name}-private-{zone}", "kubernetes.io/role/internal-elb": "1"},
+            opts=opts,
+        )
+        table = aws.ec2.RouteTable(
+            f"{name}-private-{zone}",
+            vpc_id=vpc.id,
+            routes=[
+                aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat_ids[-1])
+            ],
+            tags=tags,
+            opts=opts,
+        )
+        aws.ec2.RouteTableAssociation(
+            f"{name}-private-{zone}", subnet_id=private.id, route_table_id=table.id, opts=opts
+        )
+        private_ids.append(private.id)
+        private_tables.append(table)
+
+    if settings.private_endpoints:
+        _endpoints(name, vpc, settings.cidr, region, private_ids, private_tables, tags, opts)
+    return NetworkRef(vpc_id=vpc.id, private_subnet_ids=private_ids, public_subnet_ids=public_ids)
+
+
+def _endpoints(
+    name: str,
+    vpc: aws.ec2.Vpc,
+    cidr: str,
+    region: str,
+    subnet_ids: list[pulumi.Output[str]],
+    route_tables: list[aws.ec2.RouteTable],
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> None:
+    """S3 (free gateway) plus ECR and STS interface endpoints: image layers never cross NAT."""
+    aws.ec2.VpcEndpoint(
+        f"{name}-s3",
+        vpc_id=vpc.id,
+        service_name=f"com.amazonaws.{region}.s3",
+        vpc_endpoint_type="Gateway",
+        route_table_ids=[table.id for table in route_tables],
+        tags=tags,
+        opts=opts,
+    )
+    group = aws.ec2.SecurityGroup(
+        f"{name}-endpoints",
+        description="HTTPS from inside the VPC to its private AWS endpoints",
+        vpc_id=vpc.id,
+        ingress=[
+            aws.ec2.SecurityGroupIngressArgs(
+                description="HTTPS from the VPC",
+                protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_blocks=[cidr],
+            )
+        ],
+        tags=tags,
+        opts=opts,
+    )
+    for service in INTERFACE_ENDPOINTS:
+        aws.ec2.VpcEndpoint(
+            f"{name}-{service.replace('.', '-')}",
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{region}.{service}",
+            vpc_endpoint_type="Interface",
+            private_dns_enabled=True,
+            subnet_ids=subnet_ids,
+            security_group_ids=[group.id],
+            tags=tags,
+            opts=opts,
+        )

@@ -1,0 +1,87 @@
+"""The NVIDIA device plugin DaemonSet: makes GPUs schedulable, tolerating the pool's own taint."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_kubernetes.apps.v1 import DaemonSetSpecArgs, DaemonSetUpdateStrategyArgs
+from pulumi_kubernetes.core.v1 import (
+    CapabilitiesArgs,
+    ContainerArgs,
+    EnvVarArgs,
+    HostPathVolumeSourceArgs,
+    PodSpecArgs,
+    PodTemplateSpecArgs,
+    ResourceRequirementsArgs,
+    SecurityContextArgs,
+    TolerationArgs,
+    VolumeArgs,
+    VolumeMountArgs,
+)
+from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
+
+from components.cloud import Placement
+
+# v0.20.1, released 2026-09-22 (NVIDIA/k8s-device-plugin#2057).
+IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.20.1"
+NAME = "nvidia-device-plugin"
+# The kubelet's device-plugin socket directory: the one hostPath a device plugin cannot avoid.
+SOCKET_DIR = "/var/lib/kubelet/device-plugins"
+
+
+def nvidia_device_plugin(
+    name: str, placement: Placement, opts: pulumi.ResourceOptions
+) -> k8s.apps.v1.DaemonSet:
+    """A DaemonSet on the GPU nodes only, tolerating exactly the taints the GPU pool carries."""
+    labels = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "llmplane"}
+    tolerations = [
+        TolerationArgs(key=t.key, operator=t.operator, value=t.value, effect=t.effect)
+        for t in placement.tolerations
+    ]
+    return k8s.apps.v1.DaemonSet(
+        name,
+        metadata=ObjectMetaArgs(name=NAME, namespace="kube-system", labels=labels),
+        spec=DaemonSetSpecArgs(
+            selector=LabelSelectorArgs(match_labels=labels),
+            update_strategy=DaemonSetUpdateStrategyArgs(type="RollingUpdate"),
+            template=PodTemplateSpecArgs(
+                metadata=ObjectMetaArgs(labels=labels),
+                spec=PodSpecArgs(
+                    priority_class_name="system-node-critical",
+                    automount_service_account_token=False,
+                    node_selector=dict(placement.node_selector) or None,
+                    tolerations=[
+                        *tolerations,
+                        TolerationArgs(key="CriticalAddonsOnly", operator="Exists"),
+                    ],
+                    containers=[
+                        ContainerArgs(
+                            name=NAME,
+                            image=IMAGE,
+                            # Keep running on a node whose driver is still loading; the
+                            # plugin registers the GPUs once it can see them.
+                            env=[EnvVarArgs(name="FAIL_ON_INIT_ERROR", value="false")],
+                            security_context=SecurityContextArgs(
+                                allow_privilege_escalation=False,
+                                capabilities=CapabilitiesArgs(drop=["ALL"]),
+                            ),
+                            resources=ResourceRequirementsArgs(
+                                requests={"cpu": "50m", "memory": "64Mi"},
+                                limits={"memory": "128Mi"},
+                            ),
+                            volume_mounts=[
+                                VolumeMountArgs(name="device-plugins", mount_path=SOCKET_DIR)
+                            ],
+                        )
+                    ],
+                    volumes=[
+                        VolumeArgs(
+                            name="device-plugins",
+                            host_path=HostPathVolumeSourceArgs(path=SOCKET_DIR, type="Directory"),
+                        )
+                    ],
+                ),
+            ),
+        ),
+        opts=opts,
+    )
