@@ -111,7 +111,15 @@ class InferenceService(pulumi.ComponentResource):
                     spec=_pod_spec(spec, env),
                 ),
             ),
-            opts=child,
+            # `pulumi up` waits for the rollout: a GPU node may first have to scale up from
+            # zero and pull a large image, then the model loads. Ten minutes is not enough.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=f"{rollout_minutes(spec.startup_budget_seconds)}m",
+                    update=f"{rollout_minutes(spec.startup_budget_seconds)}m",
+                ),
+            ),
         )
 
         service = k8s.core.v1.Service(
@@ -133,6 +141,15 @@ class InferenceService(pulumi.ComponentResource):
         self.register_outputs(
             {"namespace": self.namespace, "serviceName": self.service_name, "url": self.url}
         )
+
+
+# A GPU node scaling up from zero and pulling an engine image of about 10 GB.
+NODE_AND_IMAGE_MINUTES = 15
+
+
+def rollout_minutes(startup_budget_seconds: int) -> int:
+    """How long `pulumi up` waits for the Deployment: node, image, then the model's startup."""
+    return NODE_AND_IMAGE_MINUTES + -(-startup_budget_seconds // 60)
 
 
 def _pod_spec(spec: InferenceSpec, env: list[EnvVarArgs]) -> PodSpecArgs:

@@ -170,3 +170,11 @@ def test_the_program_itself_refuses_bad_config_as_pulumi_up_would() -> None:
         _run_program("bad", config_with(cloud="oracle"), frozenset(), monitor)
     assert "\n" not in str(caught.value)
     assert not [r for r in monitor.captured.values() if r["custom"]], "nothing was registered"
+
+
+def test_pulumi_up_waits_long_enough_for_a_cold_gpu_start() -> None:
+    """The rollout wait covers a node scaling from zero, the image pull and the model load."""
+    from components.inference import NODE_AND_IMAGE_MINUTES, rollout_minutes
+
+    assert rollout_minutes(1800) == NODE_AND_IMAGE_MINUTES + 30
+    assert rollout_minutes(1801) == NODE_AND_IMAGE_MINUTES + 31
