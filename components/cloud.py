@@ -40,6 +40,13 @@ class Toleration:
     value: str | None = None
 
 
+GPU_TAINT = Toleration(key="nvidia.com/gpu", operator="Equal", value="true", effect="NoSchedule")
+
+
+# Conventions every managed GPU pool follows, whatever the cloud: one label, one taint.
+POOL_LABEL = "llmplane/pool"
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where GPU pods go: node labels to select, taints to tolerate, the GPU resource to request."""
@@ -116,9 +123,16 @@ def _aws(settings: StackSettings) -> Cloud:
     return AwsCloud(settings)
 
 
-# Adapters for azure and gcp register here as they land; the settings already accept them.
+def _azure(settings: StackSettings) -> Cloud:
+    from components.azure import AzureCloud
+
+    return AzureCloud(settings)
+
+
+# The gcp adapter registers here when it lands; the settings already accept it.
 CLOUDS: dict[str, Callable[[StackSettings], Cloud]] = {
     "aws": _aws,
+    "azure": _azure,
     "kubernetes": _kubernetes,
 }
 

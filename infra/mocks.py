@@ -10,8 +10,8 @@ import pulumi
 from infra.mocks_aws import CALLS as AWS_CALLS
 from infra.mocks_aws import FAKE_CA, digest
 from infra.mocks_aws import resource as aws_resource
-
-AZURE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+from infra.mocks_azure import CALLS as AZURE_CALLS
+from infra.mocks_azure import resource as azure_resource
 
 Computed = Callable[[str, dict[str, Any], str], dict[str, Any]]
 
@@ -23,31 +23,10 @@ def _kubernetes(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any]
     return {"metadata": metadata}
 
 
-def _azure(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any]:
-    group = inputs.get("resourceGroupName", "rg")
-    kind = type_.split(":")[-1]
-    return {
-        "id": f"/subscriptions/{AZURE_SUBSCRIPTION}/resourceGroups/{group}/{kind}/{name}",
-        "name": inputs.get("resourceName") or inputs.get("name") or name,
-    }
-
-
 def _gcp(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any]:
     project = pulumi.Config("gcp").get("project") or "mock-project"
     kind = type_.split(":")[-1].lower()
     return {"selfLink": f"projects/{project}/{kind}s/{inputs.get('name', name)}"}
-
-
-def _aks_cluster(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any]:
-    location = inputs.get("location", "eastus")
-    return {
-        **_azure(name, inputs, type_),
-        "fqdn": f"{name}-{digest(type_, name)[:8]}.hcp.{location}.azmk8s.io",
-        "oidcIssuerProfile": {
-            **(inputs.get("oidcIssuerProfile") or {}),
-            "issuerURL": f"https://{location}.oic.prod-aks.azure.com/{AZURE_SUBSCRIPTION}/{digest(name)}/",
-        },
-    }
 
 
 def _gke_cluster(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any]:
@@ -60,7 +39,6 @@ def _gke_cluster(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any
 
 # Resources whose computed fields downstream code reads get their own answer.
 _BY_TYPE: dict[str, Computed] = {
-    "azure-native:containerservice:ManagedCluster": _aks_cluster,
     "gcp:container/cluster:Cluster": _gke_cluster,
 }
 
@@ -68,7 +46,7 @@ _BY_TYPE: dict[str, Computed] = {
 _BY_PACKAGE: dict[str, Computed] = {
     "kubernetes": _kubernetes,
     "aws": aws_resource,
-    "azure-native": _azure,
+    "azure-native": azure_resource,
     "gcp": _gcp,
 }
 
@@ -89,4 +67,4 @@ class PlanMocks(pulumi.runtime.Mocks):
         return (handler(args.args) if handler else {}), []
 
 
-_CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {**AWS_CALLS}
+_CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {**AWS_CALLS, **AZURE_CALLS}

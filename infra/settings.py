@@ -19,6 +19,7 @@ from infra.settings_rules import PROVIDER_KEYS, check_combinations
 Cloud = Literal["aws", "azure", "gcp", "kubernetes"]
 _IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 Exposure = Literal["internal", "public"]
 
 
@@ -121,6 +122,22 @@ class ClusterSettings(_Spec):
         default=(),
         description="AWS: IAM role or user ARNs granted cluster admin through access entries",
     )
+    admin_group_ids: tuple[str, ...] = Field(
+        default=(),
+        description="Azure: Entra ID group object ids granted cluster admin",
+    )
+    tier: Literal["free", "standard"] = Field(
+        default="standard",
+        description="Azure: control-plane tier; standard has an uptime SLA, free does not",
+    )
+
+    @field_validator("admin_group_ids")
+    @classmethod
+    def _valid_group_ids(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
+        for group in ids:
+            if not _GUID.match(group):
+                raise ValueError(f"{group!r} is not an Entra ID object id (a GUID)")
+        return ids
 
     @field_validator("admin_arns")
     @classmethod

@@ -168,6 +168,8 @@ _ONLY_ON: dict[str, tuple[tuple[str, ...], str]] = {
     "gpu.resourceName": (("kubernetes",), "the managed GPU pool advertises nvidia.com/gpu"),
     "cluster.*": (MANAGED, "llmplane does not manage an existing cluster's control plane"),
     "cluster.adminArns": (("aws",), "grant admins with your cloud's own role assignments"),
+    "cluster.adminGroupIds": (("azure",), "grant admins with your cloud's own access entries"),
+    "cluster.tier": (("azure",), "the control-plane tier is an AKS setting"),
     "network.*": (MANAGED, "llmplane does not manage an existing cluster's network"),
     "network.vpcId": (("aws",), "existing networks on other clouds are not supported yet"),
     "network.privateSubnetIds": (
@@ -232,13 +234,18 @@ def _check_network(settings: StackSettings) -> None:
             "needs at least two private subnets, in different zones, with an existing VPC",
             "list the private subnet ids of network.vpcId",
         )
+    _created_network_keys_unset(settings, "network.vpcId")
+
+
+def _created_network_keys_unset(settings: StackSettings, existing: str) -> None:
+    """Keys that shape a network llmplane creates mean nothing next to an existing one."""
     for key in ("cidr", "nat_gateways", "private_endpoints"):
-        if key in fields:
+        if key in settings.network.model_fields_set:
             raise SettingsError(
                 settings.stack,
                 f"{PROJECT}:network.{to_camel(key)}",
-                "describes a network llmplane creates, but network.vpcId uses an existing one",
-                "remove it, or remove network.vpcId and the subnet ids",
+                f"describes a network llmplane creates, but {existing} uses an existing one",
+                f"remove it, or remove {existing}",
             )
 
 

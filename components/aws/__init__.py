@@ -27,7 +27,7 @@ from components.cloud import ClusterRef, KeyRef, Placement, RegistryRef
 from components.device_plugin import nvidia_device_plugin
 from components.engines import ENGINES
 from components.naming import dns_label, tags
-from infra.catalog import interchangeable, shapes
+from infra.catalog import interchangeable, require_shape
 from infra.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -42,30 +42,7 @@ SPOT_FALLBACKS = 2
 def gpu_pool(settings: StackSettings) -> GpuPool:
     """The GPU node group the stack asks for, checked against the AWS catalog."""
     gpu = settings.gpu
-    known = shapes("aws")
-    if gpu.shape == "auto":
-        raise SettingsError(
-            settings.stack,
-            "llmplane:gpu.shape",
-            "is auto, but choosing an instance type from the model needs the sizing engine, "
-            "which is not built yet",
-            f"set an instance type, e.g. g6.xlarge; known: {', '.join(sorted(known))}",
-        )
-    shape = known.get(gpu.shape)
-    if shape is None:
-        raise SettingsError(
-            settings.stack,
-            "llmplane:gpu.shape",
-            f"{gpu.shape!r} is not a GPU instance type llmplane knows",
-            f"use one of: {', '.join(sorted(known))}",
-        )
-    if gpu.count > shape.gpu_count:
-        raise SettingsError(
-            settings.stack,
-            "llmplane:gpu.count",
-            f"is {gpu.count}, but {shape.name} has {shape.gpu_count} GPU(s)",
-            "lower gpu.count or choose a larger instance type (a replica cannot span nodes)",
-        )
+    shape = require_shape(settings, example="g6.xlarge")
     fallbacks = tuple(interchangeable(shape)[:SPOT_FALLBACKS]) if gpu.spot else ()
     return GpuPool(
         shape=shape,

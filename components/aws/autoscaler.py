@@ -30,7 +30,7 @@ from components.aws.account import Account
 from components.aws.eks import EksRef
 from components.aws.iam import irsa_role
 from components.aws.iam_documents import cluster_autoscaler, to_json
-from components.aws.nodes import POOL_LABEL
+from components.cloud import POOL_LABEL
 
 NAME = "cluster-autoscaler"
 NAMESPACE = "kube-system"

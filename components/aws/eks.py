@@ -10,10 +10,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.account import Account
-from components.aws.fields import field
 from components.aws.iam import service_role
 from components.aws.kms import control_plane_log_group
 from components.aws.network import NetworkRef
+from components.outputs import field
 from infra.settings import ClusterSettings
 
 # Minor versions in EKS standard support on 2026-11-28: 1.34 until 2026-12-02 (so not offered for

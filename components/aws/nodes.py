@@ -10,14 +10,12 @@ import pulumi_aws as aws
 
 from components.aws.account import Account
 from components.aws.eks import EksRef
-from components.aws.fields import field
 from components.aws.iam import service_role
 from components.aws.network import NetworkRef
-from components.cloud import Placement, Toleration
+from components.cloud import GPU_TAINT, POOL_LABEL, Placement
+from components.outputs import field
 from infra.catalog import Shape
 
-POOL_LABEL = "llmplane/pool"
-GPU_TAINT = Toleration(key="nvidia.com/gpu", operator="Equal", value="true", effect="NoSchedule")
 SYSTEM_INSTANCE = "m6i.large"
 NODE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",

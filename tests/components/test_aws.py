@@ -281,7 +281,7 @@ def test_existing_vpc_creates_no_network(dev: dict[str, Any]) -> None:
     ("gpu", "cluster", "key", "words"),
     [
         ({"shape": "auto"}, {}, "llmplane:gpu.shape", "sizing engine"),
-        ({"shape": "g9.mega"}, {}, "llmplane:gpu.shape", "not a GPU instance type"),
+        ({"shape": "g9.mega"}, {}, "llmplane:gpu.shape", "not a GPU shape llmplane knows on aws"),
         ({"shape": "g6.xlarge", "count": 2}, {}, "llmplane:gpu.count", "has 1 GPU"),
         (
             {"shape": "g6.xlarge"},

@@ -1,0 +1,260 @@
+"""The `azure` target: Key Vault CMK, a VNet, private AKS with a GPU pool from zero, and ACR."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+import pulumi
+import pulumi_azure_native as azure
+import pulumi_kubernetes as k8s
+
+from components.azure.acr import build_acr
+from components.azure.aks import (
+    DEFAULT_VERSION,
+    SUPPORTED_VERSIONS,
+    GpuPoolSpec,
+    Identities,
+    build_cluster,
+    build_gpu_pool,
+    kubeconfig,
+)
+from components.azure.network import VnetRef, build_vnet
+from components.azure.roles import (
+    KEY_VAULT_CONTRIBUTOR,
+    KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+    KEY_VAULT_CRYPTO_USER,
+    MANAGED_IDENTITY_OPERATOR,
+    NETWORK_CONTRIBUTOR,
+    assign,
+)
+from components.azure.vault import build_vault
+from components.cloud import ClusterRef, KeyRef, Placement, RegistryRef
+from components.device_plugin import nvidia_device_plugin
+from components.engines import ENGINES
+from components.naming import dns_label, tags
+from components.outputs import field
+from infra.catalog import require_shape
+from infra.errors import SettingsError
+
+if TYPE_CHECKING:
+    from infra.settings import StackSettings
+
+
+def kubernetes_version(settings: StackSettings) -> str:
+    """The cluster's minor version: the stack's, if AKS still supports it."""
+    version = settings.cluster.kubernetes_version or DEFAULT_VERSION
+    if version not in SUPPORTED_VERSIONS:
+        raise SettingsError(
+            settings.stack,
+            "llmplane:cluster.kubernetesVersion",
+            f"{version} is not a supported AKS version",
+            f"use one of: {', '.join(SUPPORTED_VERSIONS)}",
+        )
+    return version
+
+
+def global_name(stack: str, kind: str, limit: int) -> str:
+    """Key Vault and ACR names are global across Azure: the stack plus a short stable suffix."""
+    suffix = hashlib.sha256(f"{stack}/{kind}".encode()).hexdigest()[:6]
+    base = "".join(ch for ch in f"llm{stack}" if ch.isalnum()).lower()
+    return f"{base[: limit - len(suffix)]}{suffix}"
+
+
+class AzureCloud:
+    """Implements the Cloud protocol on Azure; one instance per stack run."""
+
+    def __init__(self, settings: StackSettings) -> None:
+        self._settings = settings
+        shape = require_shape(settings, example="Standard_NV36ads_A10_v5")
+        self._pool = GpuPoolSpec(
+            shape=shape,
+            spot=settings.gpu.spot,
+            min_nodes=settings.gpu.min_nodes,
+            max_nodes=settings.gpu.max_nodes,
+        )
+        self._version = kubernetes_version(settings)
+        self._tags = tags(settings.stack, settings.tags)
+        self._cluster_name = dns_label("llm", settings.stack)
+        self._group: azure.resources.ResourceGroup | None = None
+        self._client: pulumi.Output[azure.authorization.GetClientConfigResult] | None = None
+
+    def _group_name(self, parent: pulumi.Resource) -> pulumi.Output[str]:
+        if self._group is None:
+            self._group = azure.resources.ResourceGroup(
+                f"{parent.pulumi_resource_name}-rg",
+                resource_group_name=self._cluster_name,
+                tags=self._tags,
+                opts=pulumi.ResourceOptions(parent=parent),
+            )
+            self._client = azure.authorization.get_client_config_output(
+                opts=pulumi.InvokeOutputOptions(parent=parent)
+            )
+        return self._group.name
+
+    def _subscription(self) -> pulumi.Output[str]:
+        assert self._client is not None, "the resource group is created first"
+        return self._client.subscription_id
+
+    def key(self, parent: pulumi.Resource) -> KeyRef | None:
+        """Key Vault and the customer-managed key for etcd, node disks and the registry."""
+        name, group = parent.pulumi_resource_name, self._group_name(parent)
+        assert self._client is not None
+        self._vault = build_vault(
+            name,
+            global_name(self._settings.stack, "vault", 24),
+            group,
+            self._client.tenant_id,
+            self._tags,
+            parent,
+        )
+        return KeyRef(id=self._vault.key_uri)
+
+    def cluster(self, parent: pulumi.Resource, key: KeyRef | None) -> ClusterRef:
+        """Identities and their roles, the VNet, the disk encryption set, and AKS."""
+        name, group, vault = parent.pulumi_resource_name, self._group_name(parent), self._vault
+        subscription = self._subscription()
+        opts = pulumi.ResourceOptions(parent=parent)
+        identities = Identities(
+            control_plane=azure.managedidentity.UserAssignedIdentity(
+                f"{name}-control-plane", resource_group_name=group, tags=self._tags, opts=opts
+            ),
+            kubelet=azure.managedidentity.UserAssignedIdentity(
+                f"{name}-kubelet", resource_group_name=group, tags=self._tags, opts=opts
+            ),
+        )
+        self._vnet: VnetRef = build_vnet(name, group, self._settings.network, self._tags, parent)
+        self._identities = identities
+        plane = identities.control_plane.principal_id
+        grants = [
+            # Attach the kubelet identity to the nodes it creates.
+            assign(
+                f"{name}-cp-kubelet",
+                MANAGED_IDENTITY_OPERATOR,
+                plane,
+                identities.kubelet.id,
+                subscription,
+                parent,
+            ),
+            # Join nodes and the API server to the VNet and its NAT gateway.
+            assign(
+                f"{name}-cp-network",
+                NETWORK_CONTRIBUTOR,
+                plane,
+                self._vnet.vnet_id,
+                subscription,
+                parent,
+            ),
+            # KMS: encrypt etcd with the key, and (private vault) set up its private link.
+            assign(
+                f"{name}-cp-crypto",
+                KEY_VAULT_CRYPTO_USER,
+                plane,
+                vault.vault.id,
+                subscription,
+                parent,
+            ),
+            assign(
+                f"{name}-cp-vault",
+                KEY_VAULT_CONTRIBUTOR,
+                plane,
+                vault.vault.id,
+                subscription,
+                parent,
+            ),
+        ]
+        disks = azure.compute.DiskEncryptionSet(
+            f"{name}-disks",
+            resource_group_name=group,
+            identity=azure.compute.EncryptionSetIdentityArgs(type="SystemAssigned"),
+            encryption_type="EncryptionAtRestWithCustomerKey",
+            active_key=azure.compute.KeyForDiskEncryptionSetArgs(
+                key_url=vault.key_uri,
+                source_vault=azure.compute.SourceVaultArgs(id=vault.vault.id),
+            ),
+            rotation_to_latest_key_version_enabled=True,
+            tags=self._tags,
+            opts=opts,
+        )
+        disk_principal = disks.identity.apply(lambda i: field(i, "principal_id") if i else "")
+        grants.append(
+            assign(
+                f"{name}-disks-key",
+                KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+                disk_principal,
+                vault.vault.id,
+                subscription,
+                parent,
+            )
+        )
+        self._cluster = build_cluster(
+            name,
+            self._cluster_name,
+            group,
+            self._settings.cluster,
+            self._version,
+            self._vnet,
+            vault,
+            identities,
+            disks.id,
+            grants,
+            self._tags,
+            parent,
+        )
+        config = kubeconfig(group, self._cluster)
+        provider = k8s.Provider(f"{name}-k8s", kubeconfig=config, opts=opts)
+        return ClusterRef(name=self._cluster_name, provider=provider, kubeconfig=config)
+
+    def gpu_pool(self, parent: pulumi.Resource, cluster: ClusterRef) -> Placement:
+        """The GPU agent pool and the NVIDIA device plugin (AKS installs only the driver)."""
+        name, group = parent.pulumi_resource_name, self._group_name(parent)
+        placement = build_gpu_pool(name, group, self._cluster, self._pool, self._vnet, parent)
+        nvidia_device_plugin(
+            f"{name}-device-plugin",
+            placement,
+            pulumi.ResourceOptions(parent=parent, provider=cluster.provider),
+        )
+        return placement
+
+    def registry(self, parent: pulumi.Resource, key: KeyRef | None) -> RegistryRef | None:
+        """ACR Premium, private, CMK-encrypted, caching the engine image."""
+        name, group, vault = parent.pulumi_resource_name, self._group_name(parent), self._vault
+        subscription = self._subscription()
+        identity = azure.managedidentity.UserAssignedIdentity(
+            f"{name}-registry",
+            resource_group_name=group,
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        grant = assign(
+            f"{name}-registry-key",
+            KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+            identity.principal_id,
+            vault.vault.id,
+            subscription,
+            parent,
+        )
+        settings = self._settings
+        credentials = (
+            (
+                settings.mirror_username,
+                pulumi.Output.secret(settings.mirror_token.get_secret_value()),
+            )
+            if settings.mirror_username and settings.mirror_token
+            else None
+        )
+        return build_acr(
+            name,
+            global_name(settings.stack, "registry", 50),
+            group,
+            vault,
+            self._vnet,
+            identity,
+            self._identities.kubelet.principal_id,
+            subscription,
+            ENGINES[settings.engine].image,
+            credentials,
+            [grant],
+            self._tags,
+            parent,
+        )

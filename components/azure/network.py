@@ -1,0 +1,111 @@
+"""The Azure network: a VNet with node, API-server and endpoint subnets, and a NAT gateway."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native as azure
+
+from infra.settings import NetworkSettings
+
+
+@dataclass(frozen=True)
+class VnetRef:
+    """What the cluster, the vault and the registry need from the network."""
+
+    vnet_id: pulumi.Output[str]
+    node_subnet_id: pulumi.Output[str]
+    api_subnet_id: pulumi.Output[str]
+    endpoint_subnet_id: pulumi.Output[str]
+
+
+def subnet_plan(cidr: str) -> tuple[str, str, str]:
+    """Split the VNet range into the node, API-server and private-endpoint subnets.
+
+    Nodes get half the range (pods use the overlay network, not VNet addresses); the API
+    server's delegated subnet needs a /28, and the private endpoints a few addresses.
+    """
+    network = ipaddress.ip_network(cidr)
+    nodes, rest = network.subnets(prefixlen_diff=1)
+    small = list(rest.subnets(new_prefix=28))
+    return str(nodes), str(small[0]), str(small[1])
+
+
+def build_vnet(
+    name: str,
+    group: pulumi.Output[str],
+    settings: NetworkSettings,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> VnetRef:
+    """VNet, NAT gateway for node egress, and the three subnets."""
+    opts = pulumi.ResourceOptions(parent=parent)
+    nodes_cidr, api_cidr, endpoints_cidr = subnet_plan(settings.cidr)
+    address = azure.network.PublicIPAddress(
+        f"{name}-nat-ip",
+        resource_group_name=group,
+        public_ip_allocation_method="Static",
+        sku=azure.network.PublicIPAddressSkuArgs(name="Standard"),
+        tags=tags,
+        opts=opts,
+    )
+    nat = azure.network.NatGateway(
+        f"{name}-nat",
+        resource_group_name=group,
+        sku=azure.network.NatGatewaySkuArgs(name="Standard"),
+        public_ip_addresses=[azure.network.SubResourceArgs(id=address.id)],
+        idle_timeout_in_minutes=4,
+        tags=tags,
+        opts=opts,
+    )
+    vnet = azure.network.VirtualNetwork(
+        f"{name}-vnet",
+        resource_group_name=group,
+        address_space=azure.network.AddressSpaceArgs(address_prefixes=[settings.cidr]),
+        tags=tags,
+        # Subnets are their own resources below; inline ones would fight them on every update.
+        opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["subnets"]),
+    )
+    node_subnet = azure.network.Subnet(
+        f"{name}-nodes",
+        resource_group_name=group,
+        virtual_network_name=vnet.name,
+        subnet_name="nodes",
+        address_prefix=nodes_cidr,
+        nat_gateway=azure.network.SubResourceArgs(id=nat.id),
+        default_outbound_access=False,
+        opts=opts,
+    )
+    # API server VNet integration: required for a Key Vault reachable only privately (KMS).
+    api_subnet = azure.network.Subnet(
+        f"{name}-apiserver",
+        resource_group_name=group,
+        virtual_network_name=vnet.name,
+        subnet_name="apiserver",
+        address_prefix=api_cidr,
+        delegations=[
+            azure.network.DelegationArgs(
+                name="aks", service_name="Microsoft.ContainerService/managedClusters"
+            )
+        ],
+        default_outbound_access=False,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[node_subnet]),
+    )
+    endpoint_subnet = azure.network.Subnet(
+        f"{name}-endpoints",
+        resource_group_name=group,
+        virtual_network_name=vnet.name,
+        subnet_name="endpoints",
+        address_prefix=endpoints_cidr,
+        default_outbound_access=False,
+        # Azure serialises changes to one VNet's subnets; chaining them avoids conflicts.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[api_subnet]),
+    )
+    return VnetRef(
+        vnet_id=vnet.id,
+        node_subnet_id=node_subnet.id,
+        api_subnet_id=api_subnet.id,
+        endpoint_subnet_id=endpoint_subnet.id,
+    )

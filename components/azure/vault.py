@@ -1,0 +1,110 @@
+"""Key Vault and the stack's customer-managed key: RBAC, purge protection, firewall, rotation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native as azure
+
+# Rotate every 90 days; expire after a year so a forgotten key cannot live forever.
+ROTATE_AFTER = "P90D"
+EXPIRE_AFTER = "P1Y"
+
+
+@dataclass(frozen=True)
+class VaultRef:
+    """The vault and the key that encrypts etcd, node disks and the registry."""
+
+    vault: azure.keyvault.Vault
+    vault_name: pulumi.Output[str]
+    key_name: pulumi.Output[str]
+    key_uri: pulumi.Output[str]
+    key_uri_with_version: pulumi.Output[str]
+
+
+def build_vault(
+    name: str,
+    vault_name: str,
+    group: pulumi.Output[str],
+    tenant_id: pulumi.Output[str],
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> VaultRef:
+    """A vault only Azure services and role holders reach, and one rotating RSA key."""
+    opts = pulumi.ResourceOptions(parent=parent)
+    vault = azure.keyvault.Vault(
+        f"{name}-vault",
+        vault_name=vault_name,
+        resource_group_name=group,
+        properties=azure.keyvault.VaultPropertiesArgs(
+            tenant_id=tenant_id,
+            sku=azure.keyvault.SkuArgs(family="A", name=azure.keyvault.SkuName.PREMIUM),
+            enable_rbac_authorization=True,
+            enable_soft_delete=True,
+            soft_delete_retention_in_days=90,
+            enable_purge_protection=True,
+            public_network_access="Disabled",
+            network_acls=azure.keyvault.NetworkRuleSetArgs(
+                default_action="Deny", bypass="AzureServices"
+            ),
+        ),
+        tags=tags,
+        opts=opts,
+    )
+    key = azure.keyvault.Key(
+        f"{name}-key",
+        resource_group_name=group,
+        vault_name=vault.name,
+        key_name="cmk",
+        properties=azure.keyvault.KeyPropertiesArgs(
+            kty="RSA-HSM",
+            key_size=3072,
+            key_ops=["encrypt", "decrypt", "wrapKey", "unwrapKey"],
+            rotation_policy=azure.keyvault.RotationPolicyArgs(
+                attributes=azure.keyvault.KeyRotationPolicyAttributesArgs(expiry_time=EXPIRE_AFTER),
+                lifetime_actions=[
+                    azure.keyvault.LifetimeActionArgs(
+                        action=azure.keyvault.ActionArgs(
+                            type=azure.keyvault.KeyRotationPolicyActionType.ROTATE
+                        ),
+                        trigger=azure.keyvault.TriggerArgs(time_after_create=ROTATE_AFTER),
+                    ),
+                    azure.keyvault.LifetimeActionArgs(
+                        action=azure.keyvault.ActionArgs(
+                            type=azure.keyvault.KeyRotationPolicyActionType.NOTIFY
+                        ),
+                        trigger=azure.keyvault.TriggerArgs(time_before_expiry="P30D"),
+                    ),
+                ],
+            ),
+        ),
+        tags=tags,
+        opts=opts,
+    )
+    return VaultRef(
+        vault=vault,
+        vault_name=vault.name,
+        key_name=key.name,
+        key_uri=key.key_uri,
+        key_uri_with_version=key.key_uri_with_version,
+    )
+
+
+def vault_secret(
+    name: str,
+    vault: VaultRef,
+    group: pulumi.Output[str],
+    secret_name: str,
+    value: pulumi.Output[str],
+    parent: pulumi.Resource,
+) -> azure.keyvault.Secret:
+    """A Key Vault secret from a Pulumi secret; the value never appears in plain text."""
+    return azure.keyvault.Secret(
+        name,
+        resource_group_name=group,
+        vault_name=vault.vault_name,
+        secret_name=secret_name,
+        properties=azure.keyvault.SecretPropertiesArgs(value=pulumi.Output.secret(value)),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
