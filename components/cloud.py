@@ -10,6 +10,7 @@ import pulumi
 
 if TYPE_CHECKING:
     import pulumi_kubernetes as k8s
+    from pydantic import SecretStr
 
     from infra.settings import StackSettings
 
@@ -108,6 +109,19 @@ class Cloud(Protocol):
     def registry(self, parent: pulumi.Resource, key: KeyRef | None) -> RegistryRef | None:
         """The private registry that mirrors the engine image."""
         ...
+
+
+def as_secret(value: SecretStr | None) -> pulumi.Output[str] | None:
+    """A settings secret as a Pulumi secret output, so it stays redacted wherever it flows."""
+    return pulumi.Output.secret(value.get_secret_value()) if value is not None else None
+
+
+def mirror_credentials(settings: StackSettings) -> tuple[str, pulumi.Output[str]] | None:
+    """The user name and (secret) token for the engine image's upstream registry, if given."""
+    token = as_secret(settings.mirror_token)
+    if settings.mirror_username is None or token is None:
+        return None
+    return settings.mirror_username, token
 
 
 def _kubernetes(settings: StackSettings) -> Cloud:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cloud import ClusterRef, KeyRef, Placement, RegistryRef, Toleration
+from components.cloud import ClusterRef, KeyRef, Placement, RegistryRef, Toleration, as_secret
 
 if TYPE_CHECKING:
     from infra.settings import StackSettings
@@ -26,11 +26,7 @@ class ExistingCluster:
     def cluster(self, parent: pulumi.Resource, key: KeyRef | None) -> ClusterRef:
         """An explicit provider, so that nothing silently deploys to the ambient kubeconfig."""
         provider_settings = self._settings.provider
-        kubeconfig = (
-            pulumi.Output.secret(provider_settings.kubeconfig.get_secret_value())
-            if provider_settings.kubeconfig is not None
-            else None
-        )
+        kubeconfig = as_secret(provider_settings.kubeconfig)
         name = f"{parent.pulumi_resource_name}-cluster"
         provider = k8s.Provider(
             name,

@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.cloud import cloud_for
+from components.cloud import as_secret, cloud_for
 from components.engines import ENGINES
 from components.inference import InferenceService, InferenceSpec
 from components.naming import dns_label, labels
@@ -18,7 +18,6 @@ except SettingsError as error:
     raise pulumi.RunError(str(error)) from None
 
 platform = GpuPlatform("llm", cloud)
-token = settings.hf_token
 service = InferenceService(
     "llm",
     InferenceSpec(
@@ -31,7 +30,7 @@ service = InferenceService(
         replicas=max(1, settings.replicas.min),
         placement=platform.placement,
         registry=platform.registry,
-        hf_token=pulumi.Output.secret(token.get_secret_value()) if token else None,
+        hf_token=as_secret(settings.hf_token),
     ),
     opts=pulumi.ResourceOptions(providers=[platform.cluster.provider]),
 )

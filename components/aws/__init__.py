@@ -23,7 +23,7 @@ from components.aws.iam_documents import to_json, use_key_for_volumes
 from components.aws.kms import build_key
 from components.aws.network import build_network
 from components.aws.nodes import GpuPool, build_node_groups, node_role
-from components.cloud import ClusterRef, KeyRef, Placement, RegistryRef
+from components.cloud import ClusterRef, KeyRef, Placement, RegistryRef, mirror_credentials
 from components.device_plugin import nvidia_device_plugin
 from components.engines import ENGINES
 from components.naming import dns_label, tags
@@ -161,21 +161,13 @@ class AwsCloud:
         """ECR, and the pull-through cache the nodes pull the engine image through."""
         assert key is not None and self._node_role is not None, "key() and cluster() run first"
         settings = self._settings
-        credentials = (
-            (
-                settings.mirror_username,
-                pulumi.Output.secret(settings.mirror_token.get_secret_value()),
-            )
-            if settings.mirror_username and settings.mirror_token
-            else None
-        )
         return build_registry(
             self._name(parent),
             self._cluster_name,
             ENGINES[settings.engine].image,
             key.id,
             self._account_for(parent),
-            credentials,
+            mirror_credentials(settings),
             self._node_role,
             self._tags,
             parent,

@@ -29,7 +29,7 @@ from components.azure.roles import (
     assign,
 )
 from components.azure.vault import build_vault
-from components.cloud import ClusterRef, KeyRef, Placement, RegistryRef
+from components.cloud import ClusterRef, KeyRef, Placement, RegistryRef, mirror_credentials
 from components.device_plugin import nvidia_device_plugin
 from components.engines import ENGINES
 from components.naming import dns_label, tags
@@ -235,14 +235,6 @@ class AzureCloud:
             parent,
         )
         settings = self._settings
-        credentials = (
-            (
-                settings.mirror_username,
-                pulumi.Output.secret(settings.mirror_token.get_secret_value()),
-            )
-            if settings.mirror_username and settings.mirror_token
-            else None
-        )
         return build_acr(
             name,
             global_name(settings.stack, "registry", 50),
@@ -253,7 +245,7 @@ class AzureCloud:
             self._identities.kubelet.principal_id,
             subscription,
             ENGINES[settings.engine].image,
-            credentials,
+            mirror_credentials(settings),
             [grant],
             self._tags,
             parent,
