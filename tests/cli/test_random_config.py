@@ -50,17 +50,31 @@ def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
         }
     if draw(st.booleans()):
         model["quantize"] = draw(st.sampled_from(["awq", "gptq", "fp8"]))
-    return {
-        "llmplane:cloud": "kubernetes",
+    config: dict[str, Any] = {
         "llmplane:engine": engine,
         "llmplane:model": model,
         "llmplane:replicas": {"min": low, "max": low + draw(st.integers(0, 3))},
-        "llmplane:gpu": {
-            "count": draw(st.sampled_from([1, 2, 4, 8])),
-            "nodeSelector": draw(st.dictionaries(names, names, max_size=2)),
-        },
         "llmplane:tags": draw(st.dictionaries(names, names, max_size=2)),
     }
+    # Mostly the fast existing-cluster target; sometimes a managed cloud, whose stacks are larger.
+    cloud = draw(st.sampled_from(["kubernetes", "kubernetes", "kubernetes", "aws", "azure"]))
+    nodes = {"minNodes": draw(st.integers(0, 2)), "maxNodes": draw(st.integers(2, 4))}
+    if cloud == "aws":
+        shape = draw(st.sampled_from(["g6.xlarge", "g6.12xlarge", "p5.48xlarge"]))
+        extra = {
+            "aws:region": "us-west-2",
+            "llmplane:gpu": {"shape": shape, "spot": draw(st.booleans()), **nodes},
+        }
+    elif cloud == "azure":
+        shape = draw(st.sampled_from(["Standard_NV36ads_A10_v5", "Standard_NC24ads_A100_v4"]))
+        extra = {"azure-native:location": "westeurope", "llmplane:gpu": {"shape": shape, **nodes}}
+    else:
+        gpu = {
+            "count": draw(st.sampled_from([1, 2, 4, 8])),
+            "nodeSelector": draw(st.dictionaries(names, names, max_size=2)),
+        }
+        extra = {"llmplane:gpu": gpu}
+    return {"llmplane:cloud": cloud, **config, **extra}
 
 
 @st.composite
