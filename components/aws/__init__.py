@@ -21,7 +21,7 @@ from components.aws.eks import (
 from components.aws.iam import irsa_role, managed_policy
 from components.aws.iam_documents import to_json, use_key_for_volumes
 from components.aws.kms import build_key
-from components.aws.network import build_network
+from components.aws.network import NetworkRef, build_network
 from components.aws.nodes import GpuPool, build_node_groups, node_role
 from components.cloud import ClusterRef, KeyRef, Placement, RegistryRef, mirror_credentials
 from components.device_plugin import nvidia_device_plugin
@@ -83,6 +83,9 @@ class AwsCloud:
         self._eks: EksRef | None = None
         self._node_role: aws.iam.Role | None = None
         self._node_role_attachments: list[aws.iam.RolePolicyAttachment] = []
+        # Set by cluster(), which the protocol always calls before gpu_pool() and registry().
+        self._network: NetworkRef | None = None
+        self._key_arn: pulumi.Output[str] | None = None
 
     def _name(self, parent: pulumi.Resource) -> str:
         return parent.pulumi_resource_name
@@ -120,15 +123,16 @@ class AwsCloud:
 
     def gpu_pool(self, parent: pulumi.Resource, cluster: ClusterRef) -> Placement:
         """Node groups, the add-ons that need nodes, the device plugin and the autoscaler."""
-        assert self._eks is not None and self._node_role is not None, "cluster() runs first"
-        name, account, eks = self._name(parent), self._account_for(parent), self._eks
+        eks, network, key_arn = self._eks, self._network, self._key_arn
+        assert eks and network and key_arn and self._node_role, "cluster() runs first"
+        name, account = self._name(parent), self._account_for(parent)
         system, _gpu, placement = build_node_groups(
             name,
             eks,
-            self._network,
+            network,
             self._node_role,
             self._node_role_attachments,
-            self._key_arn,
+            key_arn,
             self._pool,
             self._tags,
             parent,
@@ -146,7 +150,7 @@ class AwsCloud:
         aws.iam.RolePolicy(
             f"{name}-ebs-csi-key",
             role=ebs_role.id,
-            policy=self._key_arn.apply(lambda arn: to_json(use_key_for_volumes(arn))),
+            policy=key_arn.apply(lambda arn: to_json(use_key_for_volumes(arn))),
             opts=pulumi.ResourceOptions(parent=parent),
         )
         addon(name, eks.cluster, "aws-ebs-csi-driver", [system], parent, role_arn=ebs_role.arn)

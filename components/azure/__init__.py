@@ -28,7 +28,7 @@ from components.azure.roles import (
     NETWORK_CONTRIBUTOR,
     assign,
 )
-from components.azure.vault import build_vault
+from components.azure.vault import VaultRef, build_vault
 from components.cloud import ClusterRef, KeyRef, Placement, RegistryRef, mirror_credentials
 from components.device_plugin import nvidia_device_plugin
 from components.engines import ENGINES
@@ -78,6 +78,11 @@ class AzureCloud:
         self._cluster_name = dns_label("llm", settings.stack)
         self._group: azure.resources.ResourceGroup | None = None
         self._client: pulumi.Output[azure.authorization.GetClientConfigResult] | None = None
+        # Set by key() and cluster(), which the protocol always calls first, in that order.
+        self._vault: VaultRef | None = None
+        self._vnet: VnetRef | None = None
+        self._identities: Identities | None = None
+        self._cluster: azure.containerservice.ManagedCluster | None = None
 
     def _group_name(self, parent: pulumi.Resource) -> pulumi.Output[str]:
         if self._group is None:
@@ -113,6 +118,7 @@ class AzureCloud:
     def cluster(self, parent: pulumi.Resource, key: KeyRef | None) -> ClusterRef:
         """Identities and their roles, the VNet, the disk encryption set, and AKS."""
         name, group, vault = parent.pulumi_resource_name, self._group_name(parent), self._vault
+        assert vault is not None, "key() runs first"
         subscription = self._subscription()
         opts = pulumi.ResourceOptions(parent=parent)
         identities = Identities(
@@ -123,7 +129,7 @@ class AzureCloud:
                 f"{name}-kubelet", resource_group_name=group, tags=self._tags, opts=opts
             ),
         )
-        self._vnet: VnetRef = build_vnet(name, group, self._settings.network, self._tags, parent)
+        vnet = self._vnet = build_vnet(name, group, self._settings.network, self._tags, parent)
         self._identities = identities
         plane = identities.control_plane.principal_id
         grants = [
@@ -141,7 +147,7 @@ class AzureCloud:
                 f"{name}-cp-network",
                 NETWORK_CONTRIBUTOR,
                 plane,
-                self._vnet.vnet_id,
+                vnet.vnet_id,
                 subscription,
                 parent,
             ),
@@ -193,7 +199,7 @@ class AzureCloud:
             group,
             self._settings.cluster,
             self._version,
-            self._vnet,
+            vnet,
             vault,
             identities,
             disks.id,
@@ -208,6 +214,7 @@ class AzureCloud:
     def gpu_pool(self, parent: pulumi.Resource, cluster: ClusterRef) -> Placement:
         """The GPU agent pool and the NVIDIA device plugin (AKS installs only the driver)."""
         name, group = parent.pulumi_resource_name, self._group_name(parent)
+        assert self._cluster and self._vnet, "cluster() runs first"
         placement = build_gpu_pool(name, group, self._cluster, self._pool, self._vnet, parent)
         nvidia_device_plugin(
             f"{name}-device-plugin",
@@ -219,6 +226,7 @@ class AzureCloud:
     def registry(self, parent: pulumi.Resource, key: KeyRef | None) -> RegistryRef | None:
         """ACR Premium, private, CMK-encrypted, caching the engine image."""
         name, group, vault = parent.pulumi_resource_name, self._group_name(parent), self._vault
+        assert vault and self._vnet and self._identities, "key() and cluster() run first"
         subscription = self._subscription()
         identity = azure.managedidentity.UserAssignedIdentity(
             f"{name}-registry",
