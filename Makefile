@@ -13,6 +13,9 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -qq --upgrade pip
 	$(PY) -m pip install -qq -e '.[dev]'
+	@# Editable installs leave the project's own modules uncompiled, and PYTHONDONTWRITEBYTECODE
+	@# (set on some machines) stops Python caching them: compile once, here.
+	$(PY) -m compileall -q infra components policies
 	touch $@
 
 # checkov pins packaging<24 and pulumi needs packaging>=26: it cannot share the project's venv.

@@ -143,10 +143,16 @@ def _azure(settings: StackSettings) -> Cloud:
     return AzureCloud(settings)
 
 
-# The gcp adapter registers here when it lands; the settings already accept it.
+def _gcp(settings: StackSettings) -> Cloud:
+    from components.gcp import GcpCloud
+
+    return GcpCloud(settings)
+
+
 CLOUDS: dict[str, Callable[[StackSettings], Cloud]] = {
     "aws": _aws,
     "azure": _azure,
+    "gcp": _gcp,
     "kubernetes": _kubernetes,
 }
 

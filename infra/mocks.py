@@ -8,10 +8,12 @@ from typing import Any
 import pulumi
 
 from infra.mocks_aws import CALLS as AWS_CALLS
-from infra.mocks_aws import FAKE_CA, digest
+from infra.mocks_aws import digest
 from infra.mocks_aws import resource as aws_resource
 from infra.mocks_azure import CALLS as AZURE_CALLS
 from infra.mocks_azure import resource as azure_resource
+from infra.mocks_gcp import CALLS as GCP_CALLS
+from infra.mocks_gcp import resource as gcp_resource
 
 Computed = Callable[[str, dict[str, Any], str], dict[str, Any]]
 
@@ -23,31 +25,12 @@ def _kubernetes(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any]
     return {"metadata": metadata}
 
 
-def _gcp(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any]:
-    project = pulumi.Config("gcp").get("project") or "mock-project"
-    kind = type_.split(":")[-1].lower()
-    return {"selfLink": f"projects/{project}/{kind}s/{inputs.get('name', name)}"}
-
-
-def _gke_cluster(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any]:
-    return {
-        **_gcp(name, inputs, type_),
-        "endpoint": "10.0.0.2",
-        "masterAuth": {"clusterCaCertificate": FAKE_CA},
-    }
-
-
-# Resources whose computed fields downstream code reads get their own answer.
-_BY_TYPE: dict[str, Computed] = {
-    "gcp:container/cluster:Cluster": _gke_cluster,
-}
-
-# Otherwise the first path segment of a type token picks the provider family.
+# The first path segment of a type token picks the provider family.
 _BY_PACKAGE: dict[str, Computed] = {
     "kubernetes": _kubernetes,
     "aws": aws_resource,
     "azure-native": azure_resource,
-    "gcp": _gcp,
+    "gcp": gcp_resource,
 }
 
 
@@ -56,7 +39,7 @@ class PlanMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         """Echo the inputs and add computed fields; ids derive from type and name only."""
-        computed = _BY_TYPE.get(args.typ) or _BY_PACKAGE.get(args.typ.split(":")[0])
+        computed = _BY_PACKAGE.get(args.typ.split(":")[0])
         extra = computed(args.name, args.inputs, args.typ) if computed else {}
         resource_id = extra.get("id") or f"{args.name}-{digest(args.typ, args.name)[:8]}"
         return resource_id, {**args.inputs, **extra}
@@ -67,4 +50,8 @@ class PlanMocks(pulumi.runtime.Mocks):
         return (handler(args.args) if handler else {}), []
 
 
-_CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {**AWS_CALLS, **AZURE_CALLS}
+_CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    **AWS_CALLS,
+    **AZURE_CALLS,
+    **GCP_CALLS,
+}

@@ -126,6 +126,10 @@ class ClusterSettings(_Spec):
         default=(),
         description="Azure: Entra ID group object ids granted cluster admin",
     )
+    binary_authorization: bool = Field(
+        default=False,
+        description="GCP: admit only images that Binary Authorization's project policy allows",
+    )
     tier: Literal["free", "standard"] = Field(
         default="standard",
         description="Azure: control-plane tier; standard has an uptime SLA, free does not",

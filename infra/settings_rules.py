@@ -170,6 +170,7 @@ _ONLY_ON: dict[str, tuple[tuple[str, ...], str]] = {
     "cluster.adminArns": (("aws",), "grant admins with your cloud's own role assignments"),
     "cluster.adminGroupIds": (("azure",), "grant admins with your cloud's own access entries"),
     "cluster.tier": (("azure",), "the control-plane tier is an AKS setting"),
+    "cluster.binaryAuthorization": (("gcp",), "Binary Authorization is a GKE feature"),
     "network.*": (MANAGED, "llmplane does not manage an existing cluster's network"),
     "network.vpcId": (("aws",), "existing networks on other clouds are not supported yet"),
     "network.privateSubnetIds": (

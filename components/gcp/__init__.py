@@ -1,0 +1,159 @@
+"""The `gcp` target: APIs, Cloud KMS, a VPC with NAT, private GKE with GPUs, Artifact Registry."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+from components.cloud import ClusterRef, KeyRef, Placement, RegistryRef, mirror_credentials
+from components.engines import ENGINES
+from components.gcp.gke import NODE_ROLES, GpuPoolSpec, build_cluster, build_pools, kubeconfig
+from components.gcp.kms import AgentGrants, build_key, service_agents
+from components.gcp.network import build_network
+from components.gcp.registry import build_registries
+from components.naming import dns_label, tags
+from infra.catalog import require_shape
+
+if TYPE_CHECKING:
+    from infra.settings import StackSettings
+
+# The APIs the stack uses. They stay enabled on destroy: other workloads in the project may
+# depend on them, and disabling an API can take its other resources down with it.
+SERVICES = (
+    "compute.googleapis.com",
+    "container.googleapis.com",
+    "artifactregistry.googleapis.com",
+    "cloudkms.googleapis.com",
+    "secretmanager.googleapis.com",
+)
+
+
+class GcpCloud:
+    """Implements the Cloud protocol on GCP; one instance per stack run."""
+
+    def __init__(self, settings: StackSettings) -> None:
+        project, region = settings.provider.gcp_project, settings.provider.gcp_region
+        assert project and region, "settings require gcp:project and gcp:region for cloud gcp"
+        self._settings, self._project, self._region = settings, project, region
+        shape = require_shape(settings, example="g2-standard-8")
+        self._pool = GpuPoolSpec(
+            shape=shape,
+            count=settings.gpu.count,
+            spot=settings.gpu.spot,
+            min_nodes=settings.gpu.min_nodes,
+            max_nodes=settings.gpu.max_nodes,
+        )
+        # GCP labels are lowercase; the shared tag map already is.
+        self._labels = tags(settings.stack, settings.tags)
+        self._cluster_name = dns_label("llm", settings.stack)
+        # Set by key() and cluster(), which the protocol always calls first, in that order.
+        self._grants: AgentGrants | None = None
+        self._key_id: pulumi.Output[str] | None = None
+        self._project_number: pulumi.Output[str] | None = None
+        self._node_account: gcp.serviceaccount.Account | None = None
+        self._cluster: gcp.container.Cluster | None = None
+        self._services: list[pulumi.Resource] = []
+
+    def key(self, parent: pulumi.Resource) -> KeyRef | None:
+        """Enable the APIs, then the key ring, the key and the service agents' key access."""
+        name = parent.pulumi_resource_name
+        services: list[pulumi.Resource] = [
+            gcp.projects.Service(
+                f"{name}-{service.split('.')[0]}",
+                service=service,
+                project=self._project,
+                disable_on_destroy=False,
+                opts=pulumi.ResourceOptions(parent=parent),
+            )
+            for service in SERVICES
+        ]
+        project = gcp.organizations.get_project_output(
+            project_id=self._project, opts=pulumi.InvokeOutputOptions(parent=parent)
+        )
+        self._project_number = project.number
+        self._services = services
+        key, self._grants = build_key(
+            name, self._cluster_name, self._region, project.number, services, self._labels, parent
+        )
+        self._key_id = key.id
+        return KeyRef(id=key.id)
+
+    def cluster(self, parent: pulumi.Resource, key: KeyRef | None) -> ClusterRef:
+        """The node service account, the network, and the GKE control plane."""
+        assert self._grants and self._key_id, "key() runs first"
+        name = parent.pulumi_resource_name
+        opts = pulumi.ResourceOptions(parent=parent)
+        account = gcp.serviceaccount.Account(
+            f"{name}-nodes",
+            account_id=f"{self._cluster_name}-nodes"[:30],
+            display_name=f"llmplane {self._cluster_name} nodes",
+            opts=opts,
+        )
+        roles = [
+            gcp.projects.IAMMember(
+                f"{name}-nodes-{role.split('/')[1]}",
+                project=self._project,
+                role=role,
+                member=account.member,
+                opts=opts,
+            )
+            for role in NODE_ROLES
+        ]
+        self._node_account = account
+        network = build_network(
+            name, self._settings.network.cidr, self._region, self._services, parent
+        )
+        self._cluster = build_cluster(
+            name,
+            self._cluster_name,
+            self._project,
+            self._region,
+            self._settings.cluster,
+            network,
+            self._key_id,
+            account.email,
+            # Secrets encryption needs the GKE service agent's key access first.
+            [self._grants.gke, self._grants.compute, *roles],
+            self._labels,
+            parent,
+        )
+        config = kubeconfig(self._cluster)
+        provider = k8s.Provider(f"{name}-k8s", kubeconfig=config, opts=opts)
+        return ClusterRef(name=self._cluster_name, provider=provider, kubeconfig=config)
+
+    def gpu_pool(self, parent: pulumi.Resource, cluster: ClusterRef) -> Placement:
+        """System and GPU node pools; GKE installs the driver and the device plugin itself."""
+        assert self._cluster and self._node_account and self._grants and self._key_id
+        return build_pools(
+            parent.pulumi_resource_name,
+            self._cluster,
+            self._region,
+            self._pool,
+            self._node_account.email,
+            self._key_id,
+            # CMEK boot disks need the Compute Engine service agent's key access first.
+            [self._grants.compute],
+            parent,
+        )
+
+    def registry(self, parent: pulumi.Resource, key: KeyRef | None) -> RegistryRef | None:
+        """The remote cache of the engine's registry and a repository for your own images."""
+        assert self._grants and self._key_id and self._node_account and self._project_number
+        return build_registries(
+            parent.pulumi_resource_name,
+            self._cluster_name,
+            self._project,
+            self._region,
+            ENGINES[self._settings.engine].image,
+            self._key_id,
+            self._node_account.member,
+            service_agents(self._project_number)["registry"],
+            mirror_credentials(self._settings),
+            # A CMEK repository needs the Artifact Registry service agent's key access first.
+            [self._grants.registry],
+            self._labels,
+            parent,
+        )

@@ -1,0 +1,267 @@
+"""GKE Standard: private nodes, workload identity, shielded COS nodes, CMEK, GPUs from zero."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+
+from components.cloud import POOL_LABEL, Placement, Toleration
+from components.gcp.network import PODS, SERVICES, NetworkRef
+from components.outputs import field
+from infra.catalog import Shape
+from infra.settings import ClusterSettings
+
+# GKE taints every GPU node with this itself (cloud.google.com/kubernetes-engine/docs/how-to/gpus).
+GKE_GPU_TAINT = Toleration(
+    key="nvidia.com/gpu", operator="Equal", value="present", effect="NoSchedule"
+)
+ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
+MASTER_CIDR = "172.16.0.0/28"
+SYSTEM_MACHINE = "e2-standard-4"
+NODE_ROLES = ("roles/logging.logWriter", "roles/monitoring.metricWriter")
+
+
+def accelerator(shape: Shape) -> str:
+    """The GCE accelerator type of a shape's GPU."""
+    if shape.gpu == "A100":
+        return "nvidia-a100-80gb" if shape.gpu_memory_gib == 80 else "nvidia-tesla-a100"
+    return {"L4": "nvidia-l4", "H100": "nvidia-h100-80gb", "H200": "nvidia-h200-141gb"}[shape.gpu]
+
+
+@dataclass(frozen=True)
+class GpuPoolSpec:
+    """The GPU pool's settings, already checked against the catalog."""
+
+    shape: Shape
+    count: int
+    spot: bool
+    min_nodes: int
+    max_nodes: int
+
+
+def node_config(
+    service_account: pulumi.Output[str],
+    key_id: pulumi.Output[str],
+    machine_type: str,
+    labels: dict[str, str],
+    spot: bool = False,
+    accelerators: list[gcp.container.NodePoolNodeConfigGuestAcceleratorArgs] | None = None,
+) -> gcp.container.NodePoolNodeConfigArgs:
+    """Hardened nodes: own service account, GKE metadata server, shielded COS, CMEK boot disk."""
+    return gcp.container.NodePoolNodeConfigArgs(
+        machine_type=machine_type,
+        service_account=service_account,
+        oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
+        image_type="COS_CONTAINERD",
+        disk_type="pd-balanced",
+        disk_size_gb=200 if accelerators else 50,
+        boot_disk_kms_key=key_id,
+        shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
+            enable_secure_boot=True, enable_integrity_monitoring=True
+        ),
+        workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(
+            mode="GKE_METADATA"
+        ),
+        metadata={"disable-legacy-endpoints": "true"},
+        labels=labels,
+        spot=spot,
+        guest_accelerators=accelerators,
+    )
+
+
+def build_cluster(
+    name: str,
+    cluster_name: str,
+    project: str,
+    region: str,
+    settings: ClusterSettings,
+    network: NetworkRef,
+    key_id: pulumi.Output[str],
+    service_account: pulumi.Output[str],
+    needs: list[pulumi.Resource],
+    labels: dict[str, str],
+    parent: pulumi.Resource,
+) -> gcp.container.Cluster:
+    """The regional control plane; its default pool is removed for the pools below."""
+    public = not settings.private_endpoint
+    return gcp.container.Cluster(
+        f"{name}-gke",
+        name=cluster_name,
+        location=region,
+        network=network.network,
+        subnetwork=network.subnetwork,
+        min_master_version=settings.kubernetes_version,
+        release_channel=gcp.container.ClusterReleaseChannelArgs(channel="REGULAR"),
+        remove_default_node_pool=True,
+        initial_node_count=1,
+        # The default pool exists for a moment; even so it runs as the stack's node account.
+        node_config=gcp.container.ClusterNodeConfigArgs(
+            service_account=service_account,
+            oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
+            shielded_instance_config=gcp.container.ClusterNodeConfigShieldedInstanceConfigArgs(
+                enable_secure_boot=True, enable_integrity_monitoring=True
+            ),
+            workload_metadata_config=gcp.container.ClusterNodeConfigWorkloadMetadataConfigArgs(
+                mode="GKE_METADATA"
+            ),
+        ),
+        ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
+            cluster_secondary_range_name=PODS, services_secondary_range_name=SERVICES
+        ),
+        private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
+            enable_private_nodes=True,
+            enable_private_endpoint=not public,
+            master_ipv4_cidr_block=MASTER_CIDR,
+        ),
+        master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+            cidr_blocks=[
+                gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+                    cidr_block=cidr, display_name=f"authorized-{index}"
+                )
+                for index, cidr in enumerate(settings.authorized_cidrs if public else ())
+            ]
+        ),
+        workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
+            workload_pool=f"{project}.svc.id.goog"
+        ),
+        enable_shielded_nodes=True,
+        enable_legacy_abac=False,
+        # Dataplane V2 (Cilium) enforces NetworkPolicy.
+        datapath_provider="ADVANCED_DATAPATH",
+        database_encryption=gcp.container.ClusterDatabaseEncryptionArgs(
+            state="ENCRYPTED", key_name=key_id
+        ),
+        binary_authorization=gcp.container.ClusterBinaryAuthorizationArgs(
+            evaluation_mode="PROJECT_SINGLETON_POLICY_ENFORCE"
+            if settings.binary_authorization
+            else "DISABLED"
+        ),
+        monitoring_config=gcp.container.ClusterMonitoringConfigArgs(
+            enable_components=["SYSTEM_COMPONENTS"],
+            # Managed Prometheus scrapes the engines' queue metrics for autoscaling.
+            managed_prometheus=gcp.container.ClusterMonitoringConfigManagedPrometheusArgs(
+                enabled=True
+            ),
+        ),
+        logging_config=gcp.container.ClusterLoggingConfigArgs(
+            enable_components=["SYSTEM_COMPONENTS", "WORKLOADS"]
+        ),
+        master_auth=gcp.container.ClusterMasterAuthArgs(
+            client_certificate_config=gcp.container.ClusterMasterAuthClientCertificateConfigArgs(
+                issue_client_certificate=False
+            )
+        ),
+        resource_labels=labels,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=needs),
+    )
+
+
+def build_pools(
+    name: str,
+    cluster: gcp.container.Cluster,
+    region: str,
+    pool: GpuPoolSpec,
+    service_account: pulumi.Output[str],
+    key_id: pulumi.Output[str],
+    needs: list[pulumi.Resource],
+    parent: pulumi.Resource,
+) -> Placement:
+    """A CPU system pool and the GPU pool; GKE installs the GPU driver and device plugin."""
+    management = gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True)
+    gcp.container.NodePool(
+        f"{name}-system",
+        name="system",
+        cluster=cluster.id,
+        location=region,
+        node_count=1,
+        management=management,
+        node_config=node_config(service_account, key_id, SYSTEM_MACHINE, {POOL_LABEL: "system"}),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=needs),
+    )
+    gpu_type = accelerator(pool.shape)
+    gcp.container.NodePool(
+        f"{name}-gpu",
+        name="gpu",
+        cluster=cluster.id,
+        location=region,
+        initial_node_count=pool.min_nodes,
+        autoscaling=gcp.container.NodePoolAutoscalingArgs(
+            total_min_node_count=pool.min_nodes,
+            total_max_node_count=pool.max_nodes,
+            location_policy="ANY",
+        ),
+        management=management,
+        node_config=node_config(
+            service_account,
+            key_id,
+            pool.shape.name,
+            {POOL_LABEL: "gpu"},
+            spot=pool.spot,
+            accelerators=[
+                gcp.container.NodePoolNodeConfigGuestAcceleratorArgs(
+                    type=gpu_type,
+                    count=pool.shape.gpu_count,
+                    gpu_driver_installation_config=gcp.container.NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs(
+                        gpu_driver_version="LATEST"
+                    ),
+                )
+            ],
+        ),
+        # The autoscaler owns the node count once the pool exists.
+        opts=pulumi.ResourceOptions(
+            parent=parent, depends_on=needs, ignore_changes=["initialNodeCount"]
+        ),
+    )
+    return Placement(
+        node_selector={ACCELERATOR_LABEL: gpu_type, POOL_LABEL: "gpu"},
+        tolerations=(GKE_GPU_TAINT,),
+        gpu_resource="nvidia.com/gpu",
+    )
+
+
+def kubeconfig(cluster: gcp.container.Cluster) -> pulumi.Output[str]:
+    """A kubeconfig that authenticates with gke-gcloud-auth-plugin: no credential inside."""
+    return pulumi.Output.secret(
+        pulumi.Output.all(cluster.name, cluster.endpoint, cluster.master_auth).apply(
+            lambda values: json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "clusters": [
+                        {
+                            "name": values[0],
+                            "cluster": {
+                                "server": f"https://{values[1]}",
+                                "certificate-authority-data": _ca(values[2]),
+                            },
+                        }
+                    ],
+                    "contexts": [
+                        {"name": values[0], "context": {"cluster": values[0], "user": values[0]}}
+                    ],
+                    "current-context": values[0],
+                    "users": [
+                        {
+                            "name": values[0],
+                            "user": {
+                                "exec": {
+                                    "apiVersion": "client.authentication.k8s.io/v1beta1",
+                                    "command": "gke-gcloud-auth-plugin",
+                                    "provideClusterInfo": True,
+                                }
+                            },
+                        }
+                    ],
+                },
+                sort_keys=True,
+                indent=2,
+            )
+        )
+    )
+
+
+def _ca(master_auth: object) -> str:
+    return field(master_auth, "cluster_ca_certificate")

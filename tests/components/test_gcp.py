@@ -1,0 +1,167 @@
+"""The GCP target under mocks: every security property the issue names, and real dependencies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.gcp.kms import ENCRYPTER, ROTATION
+from infra.stackfile import read_stack_file
+from infra.synth import plan_stack
+from tests.plans import chain_depth, of_type, one, plan_config, pod_spec, upstream
+
+STACK = Path(__file__).resolve().parents[1] / "fixtures" / "stacks" / "Pulumi.gcp-dev.yaml"
+CLUSTER = "gcp:container/cluster:Cluster"
+POOL = "gcp:container/nodePool:NodePool"
+KEY = "gcp:kms/cryptoKey:CryptoKey"
+REPOSITORY = "gcp:artifactregistry/repository:Repository"
+KEY_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+
+
+@pytest.fixture(scope="module")
+def dev() -> dict[str, Any]:
+    return plan_stack(STACK)
+
+
+def _key_id(plan: dict[str, Any]) -> str:
+    from infra.mocks_gcp import resource
+
+    key = one(plan, KEY)
+    return resource(key["name"], key["inputs"], key["type"])["id"]
+
+
+def test_nodes_are_private_and_the_api_is_limited(dev: dict[str, Any]) -> None:
+    cluster = one(dev, CLUSTER)["inputs"]
+    assert cluster["privateClusterConfig"]["enablePrivateNodes"] is True
+    assert cluster["privateClusterConfig"]["enablePrivateEndpoint"] is False
+    blocks = cluster["masterAuthorizedNetworksConfig"]["cidrBlocks"]
+    assert [b["cidrBlock"] for b in blocks] == ["203.0.113.0/24"]
+    _, config, _ = read_stack_file(STACK)
+    config["llmplane:cluster"] = {"privateEndpoint": True}
+    private = one(plan_config("gcp-private", config), CLUSTER)["inputs"]
+    assert private["privateClusterConfig"]["enablePrivateEndpoint"] is True
+    assert private["masterAuthorizedNetworksConfig"].get("cidrBlocks", []) == []
+
+
+def test_secrets_disks_and_registries_use_the_cmek(dev: dict[str, Any]) -> None:
+    key_id = _key_id(dev)
+    cluster = one(dev, CLUSTER)["inputs"]
+    assert cluster["databaseEncryption"] == {"keyName": key_id, "state": "ENCRYPTED"}
+    for pool in of_type(dev, POOL):
+        assert pool["inputs"]["nodeConfig"]["bootDiskKmsKey"] == key_id
+    for repository in of_type(dev, REPOSITORY):
+        assert repository["inputs"]["kmsKeyName"] == key_id
+    assert one(dev, KEY)["inputs"]["rotationPeriod"] == ROTATION == "7776000s"
+
+
+def test_workload_identity_shielded_nodes_and_node_account(dev: dict[str, Any]) -> None:
+    cluster = one(dev, CLUSTER)["inputs"]
+    assert cluster["workloadIdentityConfig"] == {"workloadPool": "my-llmplane-project.svc.id.goog"}
+    assert cluster["enableShieldedNodes"] is True
+    assert cluster["enableLegacyAbac"] is False
+    assert cluster["datapathProvider"] == "ADVANCED_DATAPATH"
+    assert cluster["monitoringConfig"]["managedPrometheus"] == {"enabled": True}
+    assert cluster["removeDefaultNodePool"] is True
+    account = one(dev, "gcp:serviceaccount/account:Account")["inputs"]
+    email = f"{account['accountId']}@my-llmplane-project.iam.gserviceaccount.com"
+    for pool in of_type(dev, POOL):
+        node = pool["inputs"]["nodeConfig"]
+        assert node["serviceAccount"] == email, "never the default compute account"
+        assert node["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+        assert node["shieldedInstanceConfig"] == {
+            "enableIntegrityMonitoring": True,
+            "enableSecureBoot": True,
+        }
+        assert node["imageType"] == "COS_CONTAINERD"
+    project_roles = {r["inputs"]["role"] for r in of_type(dev, "gcp:projects/iAMMember:IAMMember")}
+    assert project_roles == {"roles/logging.logWriter", "roles/monitoring.metricWriter"}
+    readers = of_type(dev, "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")
+    assert {r["inputs"]["role"] for r in readers} == {"roles/artifactregistry.reader"}
+    assert {r["inputs"]["member"] for r in readers} == {f"serviceAccount:{email}"}
+
+
+def test_gpu_pool_placement(dev: dict[str, Any]) -> None:
+    gpu = one(dev, POOL, "llm-gpu")["inputs"]
+    (accelerator,) = gpu["nodeConfig"]["guestAccelerators"]
+    assert accelerator["type"] == "nvidia-l4" and accelerator["count"] == 1
+    assert accelerator["gpuDriverInstallationConfig"] == {"gpuDriverVersion": "LATEST"}
+    assert gpu["autoscaling"]["totalMinNodeCount"] == 0
+    assert gpu["nodeConfig"]["spot"] is True
+    engine = pod_spec(one(dev, "kubernetes:apps/v1:Deployment", "llm"))
+    assert engine["nodeSelector"]["cloud.google.com/gke-accelerator"] == "nvidia-l4"
+    # GKE taints GPU nodes nvidia.com/gpu=present:NoSchedule by itself.
+    assert {
+        "key": "nvidia.com/gpu",
+        "operator": "Equal",
+        "value": "present",
+        "effect": "NoSchedule",
+    } in engine["tolerations"]
+    assert not of_type(dev, "kubernetes:apps/v1:DaemonSet"), "GKE runs the device plugin itself"
+
+
+def test_remote_repository_caches_ghcr(dev: dict[str, Any]) -> None:
+    cache = one(dev, REPOSITORY, "llm-cache")["inputs"]
+    assert cache["mode"] == "REMOTE_REPOSITORY"
+    custom = cache["remoteRepositoryConfig"]["dockerRepository"]["customRepository"]
+    assert custom == {"uri": "https://ghcr.io"}
+    images = one(dev, REPOSITORY, "llm-images")["inputs"]
+    assert images["dockerConfig"] == {"immutableTags": True}
+    assert images["cleanupPolicies"]
+    image = pod_spec(one(dev, "kubernetes:apps/v1:Deployment", "llm"))["containers"][0]["image"]
+    assert image == (
+        "us-central1-docker.pkg.dev/my-llmplane-project/llm-gcp-dev-cache/"
+        "huggingface/text-generation-inference:3.3.7"
+    )
+
+
+def test_each_cmek_use_waits_for_its_service_agent_binding(dev: dict[str, Any]) -> None:
+    members = {m["name"].rsplit("-", 1)[1]: m for m in of_type(dev, KEY_MEMBER)}
+    assert {m["inputs"]["role"] for m in members.values()} == {ENCRYPTER}
+    assert members["gke"]["inputs"]["member"].endswith(
+        "@container-engine-robot.iam.gserviceaccount.com"
+    )
+    assert members["compute"]["inputs"]["member"].endswith(
+        "@compute-system.iam.gserviceaccount.com"
+    )
+    assert members["registry"]["inputs"]["member"].endswith(
+        "@gcp-sa-artifactregistry.iam.gserviceaccount.com"
+    )
+    assert members["gke"]["urn"] in one(dev, CLUSTER)["dependencies"]
+    for pool in of_type(dev, POOL):
+        assert members["compute"]["urn"] in pool["dependencies"]
+    for repository in of_type(dev, REPOSITORY):
+        assert members["registry"]["urn"] in repository["dependencies"]
+
+
+def test_dependencies_are_real_and_minimal(dev: dict[str, Any]) -> None:
+    services = {s["urn"] for s in of_type(dev, "gcp:projects/service:Service")}
+    assert services & set(one(dev, "gcp:compute/network:Network")["dependencies"])
+    cluster = one(dev, CLUSTER)
+    for pool in of_type(dev, POOL):
+        assert cluster["urn"] in pool["dependencies"]
+    # The registries wait for the key, not for the network or the cluster.
+    for repository in of_type(dev, REPOSITORY):
+        assert not [
+            u for u in upstream(dev, repository) if ":gcp:compute/" in u or ":gcp:container/" in u
+        ]
+    # APIs -> key ring -> key -> agent binding -> cluster -> provider -> namespace -> engine.
+    assert chain_depth(dev) == 8
+
+
+def test_upstream_token_is_a_secret_only_the_registry_agent_reads() -> None:
+    _, config, _ = read_stack_file(STACK)
+    config |= {"llmplane:mirrorUsername": "octocat", "llmplane:mirrorToken": "ghp_GcpTok3n"}
+    plan = plan_config("gcp-mirror", config, frozenset({"llmplane:mirrorToken"}))
+    assert "ghp_GcpTok3n" not in json.dumps(plan)
+    version = one(plan, "gcp:secretmanager/secretVersion:SecretVersion")["inputs"]
+    assert version["secretData"] == "[secret]"
+    access = one(plan, "gcp:secretmanager/secretIamMember:SecretIamMember")["inputs"]
+    assert access["role"] == "roles/secretmanager.secretAccessor"
+    assert access["member"].endswith("@gcp-sa-artifactregistry.iam.gserviceaccount.com")
+    credentials = one(plan, REPOSITORY, "llm-cache")["inputs"]["remoteRepositoryConfig"][
+        "upstreamCredentials"
+    ]
+    assert credentials["usernamePasswordCredentials"]["username"] == "octocat"
