@@ -318,7 +318,8 @@ def parse(
         )
     except ValidationError as error:
         raise _settings_error(stack, error) from None
-    return check_combinations(settings, config, secret_keys)
+    check_combinations(settings, config, secret_keys)
+    return settings
 
 
 def _decode(value: Any) -> Any:

@@ -54,9 +54,19 @@ SECRET_KEYS = ("llmplane:hfToken", "llmplane:mirrorToken")
 
 def check_combinations(
     settings: StackSettings, config: Mapping[str, Any], secret_keys: frozenset[str]
-) -> StackSettings:
+) -> None:
     """Reject choices that are valid alone but impossible or unsafe together."""
     stack, cloud = settings.stack, settings.cloud
+    # First, because a plaintext token in a stack file is already a leak, whatever else is wrong.
+    for key in SECRET_KEYS:
+        if key in config and key not in secret_keys:
+            # Pulumi.yaml declares these secret, and the Pulumi CLI refuses a plaintext value.
+            raise SettingsError(
+                stack,
+                key,
+                "is stored in plain text in the stack file",
+                f"remove it and run `pulumi config set --secret {key} <value>`",
+            )
     for full_key in sorted(config):
         namespace, _, _key = full_key.rpartition(":")
         if namespace in PROVIDER_KEYS and namespace != CLOUD_NAMESPACE[cloud]:
@@ -105,16 +115,6 @@ def check_combinations(
             "which this version of llmplane does not create",
             "use internal and reach the service with kubectl port-forward or your own gateway",
         )
-    for key in SECRET_KEYS:
-        if key in config and key not in secret_keys:
-            # Pulumi.yaml declares these secret, and the Pulumi CLI refuses a plaintext value.
-            raise SettingsError(
-                stack,
-                key,
-                "is stored in plain text in the stack file",
-                f"remove it and run `pulumi config set --secret {key} <value>`",
-            )
-    return settings
 
 
 def _check_not_above(stack: str, key: str, value: int, limit_key: str, limit: int) -> None:
