@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import pulumi_kubernetes as k8s
     from pydantic import SecretStr
 
+    from infra.catalog import Shape
     from infra.settings import StackSettings
 
 
@@ -55,6 +56,48 @@ class Placement:
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: tuple[Toleration, ...] = ()
     gpu_resource: str = "nvidia.com/gpu"
+
+
+@dataclass(frozen=True)
+class GpuPoolSpec:
+    """The managed GPU pool a stack asks for, its shape checked against the cloud's catalog."""
+
+    shape: Shape
+    count: int
+    spot: bool
+    min_nodes: int
+    max_nodes: int
+
+    @staticmethod
+    def from_settings(settings: StackSettings, example: str) -> GpuPoolSpec:
+        """The pool of a managed-cloud stack, or a one-line error if its shape is unknown."""
+        from infra.catalog import require_shape
+
+        gpu = settings.gpu
+        return GpuPoolSpec(
+            shape=require_shape(settings, example),
+            count=gpu.count,
+            spot=gpu.spot,
+            min_nodes=gpu.min_nodes,
+            max_nodes=gpu.max_nodes,
+        )
+
+
+def supported_version(
+    settings: StackSettings, supported: tuple[str, ...], default: str, platform: str
+) -> str:
+    """The cluster's Kubernetes minor version: the stack's if the platform supports it."""
+    from infra.errors import SettingsError
+
+    version = settings.cluster.kubernetes_version or default
+    if version not in supported:
+        raise SettingsError(
+            settings.stack,
+            "llmplane:cluster.kubernetesVersion",
+            f"{version} is not a version {platform} supports for new clusters",
+            f"use one of: {', '.join(supported)}",
+        )
+    return version
 
 
 @dataclass(frozen=True)

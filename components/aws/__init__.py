@@ -9,7 +9,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.aws.account import Account
-from components.aws.autoscaler import IMAGES, build_autoscaler
+from components.aws.autoscaler import build_autoscaler
 from components.aws.ecr import build_registry
 from components.aws.eks import (
     DEFAULT_VERSION,
@@ -22,13 +22,20 @@ from components.aws.iam import irsa_role, managed_policy
 from components.aws.iam_documents import to_json, use_key_for_volumes
 from components.aws.kms import build_key
 from components.aws.network import NetworkRef, build_network
-from components.aws.nodes import GpuPool, build_node_groups, node_role
-from components.cloud import ClusterRef, KeyRef, Placement, RegistryRef, mirror_credentials
+from components.aws.nodes import build_node_groups, node_role
+from components.cloud import (
+    ClusterRef,
+    GpuPoolSpec,
+    KeyRef,
+    Placement,
+    RegistryRef,
+    mirror_credentials,
+    supported_version,
+)
 from components.device_plugin import nvidia_device_plugin
 from components.engines import ENGINES
 from components.naming import dns_label, tags
-from infra.catalog import interchangeable, require_shape
-from infra.errors import SettingsError
+from infra.catalog import interchangeable
 
 if TYPE_CHECKING:
     from infra.settings import StackSettings
@@ -39,34 +46,6 @@ GPU_VOLUME_GIB = 200
 SPOT_FALLBACKS = 2
 
 
-def gpu_pool(settings: StackSettings) -> GpuPool:
-    """The GPU node group the stack asks for, checked against the AWS catalog."""
-    gpu = settings.gpu
-    shape = require_shape(settings, example="g6.xlarge")
-    fallbacks = tuple(interchangeable(shape)[:SPOT_FALLBACKS]) if gpu.spot else ()
-    return GpuPool(
-        shape=shape,
-        fallbacks=fallbacks,
-        spot=gpu.spot,
-        min_nodes=gpu.min_nodes,
-        max_nodes=gpu.max_nodes,
-        volume_gib=GPU_VOLUME_GIB,
-    )
-
-
-def kubernetes_version(settings: StackSettings) -> str:
-    """The cluster's minor version: the stack's, if EKS still supports it."""
-    version = settings.cluster.kubernetes_version or DEFAULT_VERSION
-    if version not in SUPPORTED_VERSIONS or version not in IMAGES:
-        raise SettingsError(
-            settings.stack,
-            "llmplane:cluster.kubernetesVersion",
-            f"{version} is not in EKS standard support",
-            f"use one of: {', '.join(SUPPORTED_VERSIONS)}",
-        )
-    return version
-
-
 class AwsCloud:
     """Implements the Cloud protocol on AWS; one instance per stack run."""
 
@@ -75,8 +54,12 @@ class AwsCloud:
         assert region is not None, "settings require aws:region for cloud aws"
         self._settings = settings
         self._region = region
-        self._pool = gpu_pool(settings)
-        self._version = kubernetes_version(settings)
+        self._pool = GpuPoolSpec.from_settings(settings, example="g6.xlarge")
+        # Spot pools list instance types with the same GPUs, so one type's shortage is survivable.
+        self._fallbacks = (
+            interchangeable(self._pool.shape)[:SPOT_FALLBACKS] if settings.gpu.spot else []
+        )
+        self._version = supported_version(settings, SUPPORTED_VERSIONS, DEFAULT_VERSION, "EKS")
         self._tags = tags(settings.stack, settings.tags)
         self._cluster_name = dns_label("llm", settings.stack)
         self._account: Account | None = None
@@ -134,6 +117,8 @@ class AwsCloud:
             self._node_role_attachments,
             key_arn,
             self._pool,
+            self._fallbacks,
+            GPU_VOLUME_GIB,
             self._tags,
             parent,
         )

@@ -12,7 +12,7 @@ from components.aws.account import Account
 from components.aws.eks import EksRef
 from components.aws.iam import service_role
 from components.aws.network import NetworkRef
-from components.cloud import GPU_TAINT, POOL_LABEL, Placement
+from components.cloud import GPU_TAINT, POOL_LABEL, GpuPoolSpec, Placement
 from components.outputs import field
 from infra.catalog import Shape
 
@@ -24,18 +24,6 @@ NODE_POLICIES = (
     "AmazonEC2ContainerRegistryPullOnly",
 )
 _AUTOSCALER_TAG = "k8s.io/cluster-autoscaler/node-template"
-
-
-@dataclass(frozen=True)
-class GpuPool:
-    """The GPU node group's settings, already checked against the catalog."""
-
-    shape: Shape
-    fallbacks: tuple[Shape, ...]
-    spot: bool
-    min_nodes: int
-    max_nodes: int
-    volume_gib: int
 
 
 def node_role(
@@ -146,7 +134,9 @@ def build_node_groups(
     role: aws.iam.Role,
     role_attachments: Sequence[pulumi.Resource],
     key_arn: pulumi.Output[str],
-    pool: GpuPool,
+    pool: GpuPoolSpec,
+    fallbacks: Sequence[Shape],
+    volume_gib: int,
     tags: dict[str, str],
     parent: pulumi.Resource,
 ) -> tuple[aws.eks.NodeGroup, aws.eks.NodeGroup, Placement]:
@@ -177,9 +167,9 @@ def build_node_groups(
         "gpu",
         ami_type="AL2023_x86_64_NVIDIA",
         capacity_type="SPOT" if pool.spot else "ON_DEMAND",
-        instance_types=[pool.shape.name, *(s.name for s in pool.fallbacks)],
+        instance_types=[pool.shape.name, *(s.name for s in fallbacks)],
         sizes=(pool.min_nodes, pool.min_nodes, pool.max_nodes),
-        volume_gib=pool.volume_gib,
+        volume_gib=volume_gib,
         labels=gpu_labels,
         taints=[
             aws.eks.NodeGroupTaintArgs(

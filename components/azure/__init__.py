@@ -13,7 +13,6 @@ from components.azure.acr import build_acr
 from components.azure.aks import (
     DEFAULT_VERSION,
     SUPPORTED_VERSIONS,
-    GpuPoolSpec,
     Identities,
     build_cluster,
     build_gpu_pool,
@@ -29,29 +28,22 @@ from components.azure.roles import (
     assign,
 )
 from components.azure.vault import VaultRef, build_vault
-from components.cloud import ClusterRef, KeyRef, Placement, RegistryRef, mirror_credentials
+from components.cloud import (
+    ClusterRef,
+    GpuPoolSpec,
+    KeyRef,
+    Placement,
+    RegistryRef,
+    mirror_credentials,
+    supported_version,
+)
 from components.device_plugin import nvidia_device_plugin
 from components.engines import ENGINES
 from components.naming import dns_label, tags
 from components.outputs import field
-from infra.catalog import require_shape
-from infra.errors import SettingsError
 
 if TYPE_CHECKING:
     from infra.settings import StackSettings
-
-
-def kubernetes_version(settings: StackSettings) -> str:
-    """The cluster's minor version: the stack's, if AKS still supports it."""
-    version = settings.cluster.kubernetes_version or DEFAULT_VERSION
-    if version not in SUPPORTED_VERSIONS:
-        raise SettingsError(
-            settings.stack,
-            "llmplane:cluster.kubernetesVersion",
-            f"{version} is not a supported AKS version",
-            f"use one of: {', '.join(SUPPORTED_VERSIONS)}",
-        )
-    return version
 
 
 def global_name(stack: str, kind: str, limit: int) -> str:
@@ -66,14 +58,8 @@ class AzureCloud:
 
     def __init__(self, settings: StackSettings) -> None:
         self._settings = settings
-        shape = require_shape(settings, example="Standard_NV36ads_A10_v5")
-        self._pool = GpuPoolSpec(
-            shape=shape,
-            spot=settings.gpu.spot,
-            min_nodes=settings.gpu.min_nodes,
-            max_nodes=settings.gpu.max_nodes,
-        )
-        self._version = kubernetes_version(settings)
+        self._pool = GpuPoolSpec.from_settings(settings, example="Standard_NV36ads_A10_v5")
+        self._version = supported_version(settings, SUPPORTED_VERSIONS, DEFAULT_VERSION, "AKS")
         self._tags = tags(settings.stack, settings.tags)
         self._cluster_name = dns_label("llm", settings.stack)
         self._group: azure.resources.ResourceGroup | None = None

@@ -13,9 +13,8 @@ import yaml
 
 from components.azure.network import VnetRef
 from components.azure.vault import VaultRef
-from components.cloud import GPU_TAINT, POOL_LABEL, Placement, Toleration
+from components.cloud import GPU_TAINT, POOL_LABEL, GpuPoolSpec, Placement, Toleration
 from components.outputs import field
-from infra.catalog import Shape
 from infra.settings import ClusterSettings
 
 # AKS versions on 2026-11-28: 1.34 reaches end of life on 2026-11-30, 1.35 and 1.36 are GA
@@ -38,16 +37,6 @@ class Identities:
 
     control_plane: azure.managedidentity.UserAssignedIdentity
     kubelet: azure.managedidentity.UserAssignedIdentity
-
-
-@dataclass(frozen=True)
-class GpuPoolSpec:
-    """The GPU pool's settings, already checked against the catalog."""
-
-    shape: Shape
-    spot: bool
-    min_nodes: int
-    max_nodes: int
 
 
 def taint(toleration: Toleration) -> str:

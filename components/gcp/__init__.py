@@ -8,14 +8,20 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components.cloud import ClusterRef, KeyRef, Placement, RegistryRef, mirror_credentials
+from components.cloud import (
+    ClusterRef,
+    GpuPoolSpec,
+    KeyRef,
+    Placement,
+    RegistryRef,
+    mirror_credentials,
+)
 from components.engines import ENGINES
-from components.gcp.gke import NODE_ROLES, GpuPoolSpec, build_cluster, build_pools, kubeconfig
+from components.gcp.gke import NODE_ROLES, build_cluster, build_pools, kubeconfig
 from components.gcp.kms import AgentGrants, build_key, service_agents
 from components.gcp.network import build_network
 from components.gcp.registry import build_registries
 from components.naming import dns_label, tags
-from infra.catalog import require_shape
 
 if TYPE_CHECKING:
     from infra.settings import StackSettings
@@ -38,14 +44,7 @@ class GcpCloud:
         project, region = settings.provider.gcp_project, settings.provider.gcp_region
         assert project and region, "settings require gcp:project and gcp:region for cloud gcp"
         self._settings, self._project, self._region = settings, project, region
-        shape = require_shape(settings, example="g2-standard-8")
-        self._pool = GpuPoolSpec(
-            shape=shape,
-            count=settings.gpu.count,
-            spot=settings.gpu.spot,
-            min_nodes=settings.gpu.min_nodes,
-            max_nodes=settings.gpu.max_nodes,
-        )
+        self._pool = GpuPoolSpec.from_settings(settings, example="g2-standard-8")
         # GCP labels are lowercase; the shared tag map already is.
         self._labels = tags(settings.stack, settings.tags)
         self._cluster_name = dns_label("llm", settings.stack)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_gcp as gcp
 
-from components.cloud import POOL_LABEL, Placement, Toleration
+from components.cloud import POOL_LABEL, GpuPoolSpec, Placement, Toleration
 from components.gcp.network import PODS, SERVICES, NetworkRef
 from components.outputs import field
 from infra.catalog import Shape
@@ -29,17 +28,6 @@ def accelerator(shape: Shape) -> str:
     if shape.gpu == "A100":
         return "nvidia-a100-80gb" if shape.gpu_memory_gib == 80 else "nvidia-tesla-a100"
     return {"L4": "nvidia-l4", "H100": "nvidia-h100-80gb", "H200": "nvidia-h200-141gb"}[shape.gpu]
-
-
-@dataclass(frozen=True)
-class GpuPoolSpec:
-    """The GPU pool's settings, already checked against the catalog."""
-
-    shape: Shape
-    count: int
-    spot: bool
-    min_nodes: int
-    max_nodes: int
 
 
 def node_config(

@@ -287,7 +287,7 @@ def test_existing_vpc_creates_no_network(dev: dict[str, Any]) -> None:
             {"shape": "g6.xlarge"},
             {"kubernetesVersion": "1.29"},
             "llmplane:cluster.kubernetesVersion",
-            "standard support",
+            "EKS supports",
         ),
     ],
 )
@@ -305,3 +305,10 @@ def test_aws_specific_bad_input(gpu: dict, cluster: dict, key: str, words: str) 
         cloud_for(parse("bad", config))
     assert caught.value.key == key
     assert words in str(caught.value)
+
+
+def test_every_supported_version_has_an_autoscaler_image() -> None:
+    """The autoscaler's minor version must match the cluster's."""
+    from components.aws.autoscaler import IMAGES
+
+    assert set(SUPPORTED_VERSIONS) <= set(IMAGES)
