@@ -29,6 +29,11 @@ REDACTED = "[secret]"
 
 Plan = dict[str, Any]
 
+# The program's pulumi.log messages have no engine to go to offline; keep them off stderr.
+_QUIET = logging.getLogger(f"{PROJECT}.synth")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
+
 
 class CapturingMonitor(pulumi_mocks.MockMonitor):
     """The mock monitor, plus a record of what the engine would see: parents, providers, deps."""
@@ -117,11 +122,8 @@ def _run_program(
     set_all_config({key: _config_text(value) for key, value in config.items()}, sorted(secret_keys))
     # A fresh root Stack per run: otherwise outputs and parents leak from the previous stack.
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
-    quiet = logging.getLogger(f"{PROJECT}.synth")
-    quiet.addHandler(logging.NullHandler())
-    quiet.propagate = False
     pulumi_mocks.set_mocks(
-        monitor.mocks, project=PROJECT, stack=stack, preview=False, logger=quiet, monitor=monitor
+        monitor.mocks, project=PROJECT, stack=stack, preview=False, logger=_QUIET, monitor=monitor
     )
     pulumi.runtime.register_stack_transformation(_without_aliases)
 
