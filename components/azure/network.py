@@ -68,41 +68,42 @@ def build_vnet(
         # Subnets are their own resources below; inline ones would fight them on every update.
         opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["subnets"]),
     )
-    node_subnet = azure.network.Subnet(
-        f"{name}-nodes",
-        resource_group_name=group,
-        virtual_network_name=vnet.name,
-        subnet_name="nodes",
-        address_prefix=nodes_cidr,
-        nat_gateway=azure.network.SubResourceArgs(id=nat.id),
-        default_outbound_access=False,
-        opts=opts,
+
+    def subnet(
+        role: str,
+        cidr: str,
+        after: list[pulumi.Resource],
+        nat_gateway: azure.network.SubResourceArgs | None = None,
+        delegations: list[azure.network.DelegationArgs] | None = None,
+    ) -> azure.network.Subnet:
+        return azure.network.Subnet(
+            f"{name}-{role}",
+            resource_group_name=group,
+            virtual_network_name=vnet.name,
+            subnet_name=role,
+            address_prefix=cidr,
+            nat_gateway=nat_gateway,
+            delegations=delegations,
+            default_outbound_access=False,
+            # Azure serialises changes to one VNet's subnets; chaining them avoids conflicts.
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=after),
+        )
+
+    node_subnet = subnet(
+        "nodes", nodes_cidr, [], nat_gateway=azure.network.SubResourceArgs(id=nat.id)
     )
     # API server VNet integration: required for a Key Vault reachable only privately (KMS).
-    api_subnet = azure.network.Subnet(
-        f"{name}-apiserver",
-        resource_group_name=group,
-        virtual_network_name=vnet.name,
-        subnet_name="apiserver",
-        address_prefix=api_cidr,
+    api_subnet = subnet(
+        "apiserver",
+        api_cidr,
+        [node_subnet],
         delegations=[
             azure.network.DelegationArgs(
                 name="aks", service_name="Microsoft.ContainerService/managedClusters"
             )
         ],
-        default_outbound_access=False,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[node_subnet]),
     )
-    endpoint_subnet = azure.network.Subnet(
-        f"{name}-endpoints",
-        resource_group_name=group,
-        virtual_network_name=vnet.name,
-        subnet_name="endpoints",
-        address_prefix=endpoints_cidr,
-        default_outbound_access=False,
-        # Azure serialises changes to one VNet's subnets; chaining them avoids conflicts.
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[api_subnet]),
-    )
+    endpoint_subnet = subnet("endpoints", endpoints_cidr, [api_subnet])
     return VnetRef(
         vnet_id=vnet.id,
         node_subnet_id=node_subnet.id,
