@@ -57,7 +57,7 @@ def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
         "llmplane:tags": draw(st.dictionaries(names, names, max_size=2)),
     }
     # Mostly the fast existing-cluster target; sometimes a managed cloud, whose stacks are larger.
-    cloud = draw(st.sampled_from(["kubernetes", "kubernetes", "kubernetes", "aws", "azure"]))
+    cloud = draw(st.sampled_from(["kubernetes", "kubernetes", "kubernetes", "aws", "azure", "gcp"]))
     nodes = {"minNodes": draw(st.integers(0, 2)), "maxNodes": draw(st.integers(2, 4))}
     if cloud == "aws":
         shape = draw(st.sampled_from(["g6.xlarge", "g6.12xlarge", "p5.48xlarge"]))
@@ -68,6 +68,13 @@ def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
     elif cloud == "azure":
         shape = draw(st.sampled_from(["Standard_NV36ads_A10_v5", "Standard_NC24ads_A100_v4"]))
         extra = {"azure-native:location": "westeurope", "llmplane:gpu": {"shape": shape, **nodes}}
+    elif cloud == "gcp":
+        shape = draw(st.sampled_from(["g2-standard-8", "a2-ultragpu-1g"]))
+        extra = {
+            "gcp:project": "fuzz-project-1",
+            "gcp:region": "us-east4",
+            "llmplane:gpu": {"shape": shape, **nodes},
+        }
     else:
         gpu = {
             "count": draw(st.sampled_from([1, 2, 4, 8])),
