@@ -21,6 +21,7 @@ class KeyRef:
     """A customer-managed encryption key: its cloud id (ARN, Key Vault key id, KMS key name)."""
 
     id: pulumi.Output[str]
+    """The key's id in its cloud: ARN, Key Vault key URI or KMS key name."""
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,11 @@ class ClusterRef:
     """A Kubernetes cluster to deploy into: a provider for it and, when known, its kubeconfig."""
 
     name: str
+    """The cluster's name."""
     provider: k8s.Provider
+    """A Kubernetes provider that deploys into the cluster."""
     kubeconfig: pulumi.Output[str] | None = None
+    """A kubeconfig for the cluster, a Pulumi secret; None if the user brings one."""
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,13 @@ class Toleration:
     """A pod toleration for a GPU node taint."""
 
     key: str
+    """The taint key."""
     effect: str = "NoSchedule"
+    """The taint effect tolerated."""
     operator: str = "Exists"
+    """Exists (any value) or Equal (the value below)."""
     value: str | None = None
+    """The taint value, for Equal."""
 
 
 GPU_TAINT = Toleration(key="nvidia.com/gpu", operator="Equal", value="true", effect="NoSchedule")
@@ -54,8 +62,11 @@ class Placement:
     """Where GPU pods go: node labels to select, taints to tolerate, the GPU resource to request."""
 
     node_selector: Mapping[str, str] = field(default_factory=dict)
+    """Node labels GPU pods must match."""
     tolerations: tuple[Toleration, ...] = ()
+    """Taints GPU pods tolerate."""
     gpu_resource: str = "nvidia.com/gpu"
+    """Extended resource name the device plugin advertises."""
 
 
 @dataclass(frozen=True)
@@ -63,10 +74,15 @@ class GpuPoolSpec:
     """The managed GPU pool a stack asks for, its shape checked against the cloud's catalog."""
 
     shape: Shape
+    """Machine shape from the catalog."""
     count: int
+    """GPUs each replica uses."""
     spot: bool
+    """Whether the pool runs on spot capacity."""
     min_nodes: int
+    """Fewest nodes; 0 lets the pool scale to zero."""
     max_nodes: int
+    """Most nodes the pool may grow to."""
 
     @staticmethod
     def from_settings(settings: StackSettings, example: str) -> GpuPoolSpec:
@@ -105,6 +121,7 @@ class RegistryRef:
     """A private registry mirroring public images: the prefix that replaces their registry host."""
 
     prefix: pulumi.Output[str]
+    """Registry host and path that replace an image's public registry host."""
 
     def mirror(self, image: str) -> pulumi.Output[str]:
         """The mirrored name of a public image, e.g. ghcr.io/org/img:tag -> <prefix>/org/img:tag."""

@@ -28,11 +28,17 @@ class ServeRequest:
     """The engine-independent facts a server command line is built from."""
 
     model_id: str
+    """Hugging Face model id."""
     revision: str | None
+    """Branch, tag or commit of the model repo; None for the default branch."""
     shards: int
+    """GPUs per replica, the tensor-parallel degree."""
     quantize: str | None
+    """llmplane's name of the quantization method, if any."""
     max_input_tokens: int | None
+    """Longest prompt accepted; None leaves it to the engine."""
     max_total_tokens: int | None
+    """Longest prompt plus answer; None leaves it to the engine."""
 
 
 @dataclass(frozen=True)
@@ -55,13 +61,21 @@ class EngineSpec:
     """One inference server: how to run it, where it listens, how it reports health and load."""
 
     name: Engine
+    """The engine, as `llmplane:engine` names it."""
     image: str
+    """Container image, pinned to a release."""
     command: tuple[str, ...]
+    """The server executable; arguments come from `args`."""
     port: int
+    """Port the server listens on inside the pod."""
     health_path: str
+    """HTTP path that answers 200 once the model is loaded."""
     queue_metric: str
+    """Prometheus metric of waiting requests, for autoscaling."""
     quantizations: Mapping[str, str]
+    """llmplane's quantization names mapped to the engine's own."""
     flags: Flags
+    """How the engine spells the common options."""
 
     def args(self, request: ServeRequest) -> list[str]:
         """The server's command-line arguments for one model."""

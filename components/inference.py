@@ -44,16 +44,27 @@ class InferenceSpec:
     """What to serve and where, already validated: built by the program from StackSettings."""
 
     namespace: str
+    """Kubernetes namespace that holds everything the service creates."""
     labels: dict[str, str]
+    """Labels on every object, and the selector of the pods."""
     model: ServeRequest
+    """What to serve: model, revision, shards, quantization, token limits."""
     engine: EngineSpec
+    """Which inference server runs it, and how."""
     replicas: int
+    """How many copies of the server run."""
     placement: Placement
+    """Where GPU pods go: node selector, tolerations, GPU resource name."""
     registry: RegistryRef | None = None
+    """The private registry mirroring the engine image, if the cloud has one."""
     hf_token: pulumi.Output[str] | None = None
+    """The Hugging Face token, a Pulumi secret; None for ungated models."""
     startup_budget_seconds: int = 1800
+    """How long a pod may take to load the model before it is restarted."""
     cache_size: str = "100Gi"
+    """Size limit of the weights cache volume."""
     shm_size: str = "1Gi"
+    """Size limit of the memory-backed /dev/shm."""
 
 
 class InferenceService(pulumi.ComponentResource):
