@@ -19,6 +19,10 @@ from infra.settings_rules import PROVIDER_KEYS, check_combinations
 Cloud = Literal["aws", "azure", "gcp", "kubernetes"]
 _IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_AZURE_SUBNET = (
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/"
+    r"virtualNetworks/[^/]+/subnets/[^/]+$"
+)
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 Exposure = Literal["internal", "public"]
 
@@ -185,6 +189,22 @@ class NetworkSettings(_Spec):
     )
     public_subnet_ids: tuple[str, ...] = Field(
         default=(), description="AWS: existing public subnets for internet-facing load balancers"
+    )
+
+    subnet_id: str | None = Field(
+        default=None,
+        pattern=_AZURE_SUBNET,
+        description="Azure: an existing node subnet's resource id (it must have a NAT gateway)",
+    )
+    api_server_subnet_id: str | None = Field(
+        default=None,
+        pattern=_AZURE_SUBNET,
+        description="Azure: an existing /28 or larger subnet delegated to AKS, for the API server",
+    )
+    endpoint_subnet_id: str | None = Field(
+        default=None,
+        pattern=_AZURE_SUBNET,
+        description="Azure: an existing subnet for private endpoints",
     )
 
     @field_validator("cidr")

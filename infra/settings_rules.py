@@ -172,14 +172,20 @@ _ONLY_ON: dict[str, tuple[tuple[str, ...], str]] = {
     "cluster.tier": (("azure",), "the control-plane tier is an AKS setting"),
     "cluster.binaryAuthorization": (("gcp",), "Binary Authorization is a GKE feature"),
     "network.*": (MANAGED, "llmplane does not manage an existing cluster's network"),
-    "network.vpcId": (("aws",), "existing networks on other clouds are not supported yet"),
+    "network.vpcId": (("aws",), "name an existing network with your cloud's own keys"),
+    "network.subnetId": (("azure",), "name an existing network with your cloud's own keys"),
+    "network.apiServerSubnetId": (
+        ("azure",),
+        "name an existing network with your cloud's own keys",
+    ),
+    "network.endpointSubnetId": (("azure",), "name an existing network with your cloud's own keys"),
     "network.privateSubnetIds": (
         ("aws",),
-        "existing networks on other clouds are not supported yet",
+        "name an existing network with your cloud's own keys",
     ),
     "network.publicSubnetIds": (
         ("aws",),
-        "existing networks on other clouds are not supported yet",
+        "name an existing network with your cloud's own keys",
     ),
     "mirrorUsername": (MANAGED, "an existing cluster pulls images straight from their registry"),
     "mirrorToken": (MANAGED, "an existing cluster pulls images straight from their registry"),
@@ -218,6 +224,14 @@ def _check_network(settings: StackSettings) -> None:
     """An existing VPC comes with its subnets, and then llmplane creates no network parts."""
     network = settings.network
     fields = network.model_fields_set
+    azure_subnets = {
+        "subnetId": network.subnet_id,
+        "apiServerSubnetId": network.api_server_subnet_id,
+        "endpointSubnetId": network.endpoint_subnet_id,
+    }
+    if any(azure_subnets.values()):
+        _check_azure_subnets(settings, azure_subnets)
+        return
     if network.vpc_id is None:
         for key in ("private_subnet_ids", "public_subnet_ids"):
             if key in fields:
@@ -236,6 +250,27 @@ def _check_network(settings: StackSettings) -> None:
             "list the private subnet ids of network.vpcId",
         )
     _created_network_keys_unset(settings, "network.vpcId")
+
+
+def _check_azure_subnets(settings: StackSettings, subnets: dict[str, str | None]) -> None:
+    """An existing Azure network comes as three subnets of one VNet."""
+    missing = [key for key, value in subnets.items() if value is None]
+    if missing:
+        raise SettingsError(
+            settings.stack,
+            f"{PROJECT}:network.{missing[0]}",
+            "is missing; an existing network needs subnetId, apiServerSubnetId, endpointSubnetId",
+            "give all three subnet resource ids, from the same VNet",
+        )
+    vnets = {str(value).rsplit("/subnets/", 1)[0].lower() for value in subnets.values()}
+    if len(vnets) > 1:
+        raise SettingsError(
+            settings.stack,
+            f"{PROJECT}:network.apiServerSubnetId",
+            "is in a different VNet from network.subnetId",
+            "use three subnets of the same VNet",
+        )
+    _created_network_keys_unset(settings, "network.subnetId")
 
 
 def _created_network_keys_unset(settings: StackSettings, existing: str) -> None:

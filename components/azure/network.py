@@ -40,7 +40,14 @@ def build_vnet(
     tags: dict[str, str],
     parent: pulumi.Resource,
 ) -> VnetRef:
-    """VNet, NAT gateway for node egress, and the three subnets."""
+    """VNet, NAT gateway for node egress, and the three subnets; or the stack's own subnets."""
+    if settings.subnet_id and settings.api_server_subnet_id and settings.endpoint_subnet_id:
+        return VnetRef(
+            vnet_id=pulumi.Output.from_input(settings.subnet_id.rsplit("/subnets/", 1)[0]),
+            node_subnet_id=pulumi.Output.from_input(settings.subnet_id),
+            api_subnet_id=pulumi.Output.from_input(settings.api_server_subnet_id),
+            endpoint_subnet_id=pulumi.Output.from_input(settings.endpoint_subnet_id),
+        )
     opts = pulumi.ResourceOptions(parent=parent)
     nodes_cidr, api_cidr, endpoints_cidr = subnet_plan(settings.cidr)
     address = azure.network.PublicIPAddress(

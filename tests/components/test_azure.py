@@ -247,3 +247,24 @@ def test_kubeconfig_logs_in_with_the_azure_cli() -> None:
     args = converted["users"][0]["user"]["exec"]["args"]
     assert args == ["get-token", "--login", "azurecli", "--server-id", AKS_SERVER_APP]
     assert converted["clusters"] == original["clusters"]
+
+
+def test_existing_vnet_creates_no_network() -> None:
+    subnet = (
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/"
+        "Microsoft.Network/virtualNetworks/hub/subnets/{}"
+    )
+    network = {
+        "subnetId": subnet.format("aks"),
+        "apiServerSubnetId": subnet.format("apiserver"),
+        "endpointSubnetId": subnet.format("endpoints"),
+    }
+    plan = plan_config("azure-byo", _dev_config(**{"llmplane:network": network}))
+    assert not [r for r in plan["resources"] if r["type"].startswith("azure-native:network:Subnet")]
+    assert not of_type(plan, "azure-native:network:VirtualNetwork")
+    assert not of_type(plan, "azure-native:network:NatGateway")
+    cluster = one(plan, CLUSTER)["inputs"]
+    assert cluster["agentPoolProfiles"][0]["vnetSubnetID"] == subnet.format("aks")
+    assert cluster["apiServerAccessProfile"]["subnetId"] == subnet.format("apiserver")
+    role = one(plan, ROLE, "llm-cp-network")["inputs"]
+    assert role["scope"] == subnet.format("aks").rsplit("/subnets/", 1)[0]

@@ -18,6 +18,17 @@ def aws(**changes: Any) -> dict[str, Any]:
     return config_with(cloud="aws", **{"aws:region": "us-east-1"}, **changes)
 
 
+SUBNET = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/"
+    "Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}"
+)
+
+
+def azure(**changes: Any) -> dict[str, Any]:
+    """A valid Azure stack with `changes` applied."""
+    return config_with(cloud="azure", **{"azure-native:location": "eastus"}, **changes)
+
+
 def _error(config: dict[str, Any], secret_keys: frozenset[str] = frozenset()) -> SettingsError:
     with pytest.raises(SettingsError) as caught:
         parse("dev", config, secret_keys)
@@ -230,6 +241,44 @@ def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
             "only to llmplane:cloud aws",
         ),
         (aws(mirrorUsername="octocat"), "llmplane:mirrorToken", "needs both"),
+        (
+            azure(network={"subnetId": SUBNET.format(vnet="a", subnet="n")}),
+            "llmplane:network.apiServerSubnetId",
+            "is missing",
+        ),
+        (
+            azure(
+                network={
+                    "subnetId": SUBNET.format(vnet="a", subnet="n"),
+                    "apiServerSubnetId": SUBNET.format(vnet="b", subnet="api"),
+                    "endpointSubnetId": SUBNET.format(vnet="a", subnet="pe"),
+                }
+            ),
+            "llmplane:network.apiServerSubnetId",
+            "different VNet",
+        ),
+        (
+            azure(
+                network={
+                    "subnetId": SUBNET.format(vnet="a", subnet="n"),
+                    "apiServerSubnetId": SUBNET.format(vnet="a", subnet="api"),
+                    "endpointSubnetId": SUBNET.format(vnet="a", subnet="pe"),
+                    "natGateways": "perZone",
+                }
+            ),
+            "llmplane:network.natGateways",
+            "existing one",
+        ),
+        (
+            aws(network={"subnetId": SUBNET.format(vnet="a", subnet="n")}),
+            "llmplane:network.subnetId",
+            "only to llmplane:cloud azure",
+        ),
+        (
+            azure(network={"subnetId": "/subscriptions/x/subnets/y"}),
+            "llmplane:network.subnetId",
+            "wrong format",
+        ),
         (config_with(mirrorUsername="octocat"), "llmplane:mirrorUsername", "existing cluster"),
         (
             aws(mirrorUsername="octocat", mirrorToken="ghp_plain"),
