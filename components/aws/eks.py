@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +12,7 @@ from components.aws.account import Account
 from components.aws.iam import service_role
 from components.aws.kms import control_plane_log_group
 from components.aws.network import NetworkRef
+from components.kubeconfig import exec_kubeconfig
 from components.outputs import field
 from infra.settings import ClusterSettings
 
@@ -157,33 +157,5 @@ def addon(
 
 def kubeconfig(cluster: str, endpoint: str, ca_data: str, region: str) -> str:
     """A kubeconfig that authenticates with `aws eks get-token`: no long-lived credential in it."""
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": cluster,
-                    "cluster": {"server": endpoint, "certificate-authority-data": ca_data},
-                }
-            ],
-            "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
-            "current-context": cluster,
-            "users": [
-                {
-                    "name": cluster,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "aws",
-                            "args": [
-                                "eks", "get-token", "--cluster-name", cluster, "--region", region,
-                            ],
-                        }
-                    },
-                }
-            ],
-        },
-        sort_keys=True,
-        indent=2,
-    )  # fmt: skip
+    token = ["eks", "get-token", "--cluster-name", cluster, "--region", region]
+    return exec_kubeconfig(cluster, endpoint, ca_data, {"command": "aws", "args": token})

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pulumi
 import pulumi_gcp as gcp
 
 from components.cloud import POOL_LABEL, GpuPoolSpec, Placement, Toleration
 from components.gcp.network import PODS, SERVICES, NetworkRef
+from components.kubeconfig import exec_kubeconfig
 from components.outputs import field
 from infra.catalog import Shape
 from infra.settings import ClusterSettings
@@ -212,44 +211,14 @@ def build_pools(
 
 def kubeconfig(cluster: gcp.container.Cluster) -> pulumi.Output[str]:
     """A kubeconfig that authenticates with gke-gcloud-auth-plugin: no credential inside."""
+    plugin = {"command": "gke-gcloud-auth-plugin", "provideClusterInfo": True}
     return pulumi.Output.secret(
         pulumi.Output.all(cluster.name, cluster.endpoint, cluster.master_auth).apply(
-            lambda values: json.dumps(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Config",
-                    "clusters": [
-                        {
-                            "name": values[0],
-                            "cluster": {
-                                "server": f"https://{values[1]}",
-                                "certificate-authority-data": _ca(values[2]),
-                            },
-                        }
-                    ],
-                    "contexts": [
-                        {"name": values[0], "context": {"cluster": values[0], "user": values[0]}}
-                    ],
-                    "current-context": values[0],
-                    "users": [
-                        {
-                            "name": values[0],
-                            "user": {
-                                "exec": {
-                                    "apiVersion": "client.authentication.k8s.io/v1beta1",
-                                    "command": "gke-gcloud-auth-plugin",
-                                    "provideClusterInfo": True,
-                                }
-                            },
-                        }
-                    ],
-                },
-                sort_keys=True,
-                indent=2,
+            lambda values: exec_kubeconfig(
+                values[0],
+                f"https://{values[1]}",
+                field(values[2], "cluster_ca_certificate"),
+                plugin,
             )
         )
     )
-
-
-def _ca(master_auth: object) -> str:
-    return field(master_auth, "cluster_ca_certificate")
