@@ -13,6 +13,10 @@ class SettingsError(Exception):
         self.fix = fix
         super().__init__(str(self))
 
+    def __reduce__(self) -> tuple[type[SettingsError], tuple[str, str, str, str]]:
+        # Rebuilt from its parts when a forked planning worker sends it back to the parent.
+        return SettingsError, (self.stack, self.key, self.problem, self.fix)
+
     def __str__(self) -> str:
         text = f"stack {self.stack}: {self.key}: {self.problem}; {self.fix}"
         # The contract is one line on stderr, whatever the user typed into the stack file: no

@@ -7,46 +7,68 @@ to the same worker, and workers for different clouds overlap on separate cores.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
-import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from components.cloud import cloud_for
+from infra.errors import SettingsError
 from infra.settings import StackSettings
 from infra.synth import Plan, plan_validated
 
-Validated = tuple[StackSettings, dict[str, Any], frozenset[str]]
+Parsed = tuple[StackSettings, dict[str, Any], frozenset[str]]
 
 
-def _plan_group(group: list[Validated]) -> list[Plan]:
+def _plan_group(group: list[Parsed]) -> list[Plan]:
+    # The cloud adapters finish validation (shapes, versions). They import their SDK modules,
+    # which is why this happens here, in parallel, rather than in the parent beforehand.
+    for settings, _, _ in group:
+        cloud_for(settings)
     return [plan_validated(*stack) for stack in group]
 
 
 # Rough CPU seconds to import each cloud's SDK modules (measured here, GC off): the heaviest
 # groups start first, so the light ones fill in around them.
-IMPORT_WEIGHT = {"gcp": 1.3, "azure": 0.9, "aws": 0.7, "kubernetes": 0.0}
+IMPORT_WEIGHT = {"gcp": 1.0, "azure": 0.8, "aws": 0.7, "kubernetes": 0.0}
 # Rough CPU seconds to plan one stack once its SDK is loaded.
 PLAN_WEIGHT = 0.2
 
 
-def plan_all(validated: Sequence[Validated]) -> list[Plan]:
-    """Plans in the order given, whether computed here or in forked workers."""
-    groups: dict[str, list[Validated]] = {}
-    for stack in validated:
+def plan_all(parsed: Sequence[Parsed]) -> list[Plan]:
+    """Plans in the order given, or the first stack's SettingsError in that order.
+
+    Stacks arrive parsed but not yet checked by their cloud adapter. Nothing is written or
+    printed until every stack has passed, so a bad stack still stops the whole run.
+    """
+    groups: dict[str, list[Parsed]] = {}
+    for stack in parsed:
         groups.setdefault(stack[0].cloud, []).append(stack)
     ordered = sorted(
         groups.values(),
         key=lambda group: IMPORT_WEIGHT.get(group[0][0].cloud, 1.0) + PLAN_WEIGHT * len(group),
         reverse=True,
     )
-    workers = min(len(groups), os.cpu_count() or 1)
+    # One process per cloud even on two cores: the groups are CPU-bound and of similar size, so
+    # the OS's time-slicing finishes three of them sooner than two workers taking turns would.
+    workers = len(groups)
     # Forking a process that already runs threads (a previous plan's executor) can deadlock.
     if workers < 2 or threading.active_count() > 1:
-        return _plan_group(list(validated))
+        for settings, _, _ in parsed:
+            cloud_for(settings)
+        return [plan_validated(*stack) for stack in parsed]
+    # Every program builds an InferenceService: load its Kubernetes classes once, before the
+    # fork, instead of once in every worker.
+    importlib.import_module("components.inference")
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        results = list(pool.map(_plan_group, ordered))
-    by_stack = {plan["stack"]: plan for group in results for plan in group}
-    return [by_stack[stack[0].stack] for stack in validated]
+        futures = [pool.submit(_plan_group, group) for group in ordered]
+        errors = [future.exception() for future in futures]
+    order = [stack[0].stack for stack in parsed]
+    failed = [error for error in errors if isinstance(error, SettingsError)]
+    if failed:
+        raise min(failed, key=lambda error: order.index(error.stack))
+    by_stack = {plan["stack"]: plan for future in futures for plan in future.result()}
+    return [by_stack[name] for name in order]

@@ -20,9 +20,13 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components.cloud import cloud_for
 from components.naming import PROJECT
+from infra import sdk_loader
 from infra.mocks import PlanMocks
 from infra.settings import StackSettings, parse
 from infra.stackfile import read_stack_file
+
+# Before any provider namespace loads: offline plans then import only the resources they use.
+sdk_loader.install()
 
 PROGRAM = Path(__file__).with_name("__main__.py")
 REDACTED = "[secret]"
@@ -82,12 +86,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def validate_stack_file(path: Path) -> tuple[StackSettings, dict[str, Any], frozenset[str]]:
-    """Read and validate a stack file; raise SettingsError before anything runs."""
+def parse_stack_file(path: Path) -> tuple[StackSettings, dict[str, Any], frozenset[str]]:
+    """Read a stack file and validate its settings; the cloud adapter's own checks come later."""
     stack, config, secret_keys = read_stack_file(path)
-    settings = parse(stack, config, secret_keys)
-    cloud_for(settings)
-    return settings, config, secret_keys
+    return parse(stack, config, secret_keys), config, secret_keys
+
+
+def validate_stack_file(path: Path) -> tuple[StackSettings, dict[str, Any], frozenset[str]]:
+    """Read and validate a stack file fully; raise SettingsError before anything runs."""
+    parsed = parse_stack_file(path)
+    cloud_for(parsed[0])
+    return parsed
 
 
 def plan_stack(path: Path) -> Plan:

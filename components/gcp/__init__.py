@@ -15,9 +15,16 @@ from components.cloud import (
     Placement,
     RegistryRef,
     mirror_credentials,
+    supported_version,
 )
 from components.engines import ENGINES
-from components.gcp.gke import NODE_ROLES, build_cluster, build_pools, kubeconfig
+from components.gcp.gke import (
+    NODE_ROLES,
+    SUPPORTED_VERSIONS,
+    build_cluster,
+    build_pools,
+    kubeconfig,
+)
 from components.gcp.kms import AgentGrants, build_key, service_agents
 from components.gcp.network import build_network
 from components.gcp.registry import build_registries
@@ -45,6 +52,9 @@ class GcpCloud:
         assert project and region, "settings require gcp:project and gcp:region for cloud gcp"
         self._settings, self._project, self._region = settings, project, region
         self._pool = GpuPoolSpec.from_settings(settings, example="g2-standard-8")
+        if settings.cluster.kubernetes_version is not None:
+            # Unset, the release channel picks the version; set, it must be one the channel offers.
+            supported_version(settings, SUPPORTED_VERSIONS, SUPPORTED_VERSIONS[0], "GKE")
         # GCP labels are lowercase; the shared tag map already is.
         self._labels = tags(settings.stack, settings.tags)
         self._cluster_name = dns_label("llm", settings.stack)

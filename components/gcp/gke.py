@@ -20,6 +20,9 @@ ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
 MASTER_CIDR = "172.16.0.0/28"
 SYSTEM_MACHINE = "e2-standard-4"
 NODE_ROLES = ("roles/logging.logWriter", "roles/monitoring.metricWriter")
+# Minors offered for new clusters on the Regular channel, as for EKS and AKS; refresh from
+# `gcloud container get-server-config --region REGION` when GKE moves on.
+SUPPORTED_VERSIONS = ("1.35", "1.36")
 
 
 def accelerator(shape: Shape) -> str:

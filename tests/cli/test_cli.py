@@ -93,6 +93,20 @@ def test_one_bad_stack_stops_the_whole_run(tmp_path: Path) -> None:
     assert_bad_input(run("plan", "--json", "--stacks-dir", str(tmp_path)), "zz-bad")
 
 
+def test_cloud_checks_in_parallel_workers_report_the_first_stack(tmp_path: Path) -> None:
+    # Shape and version checks run inside the per-cloud workers; the error reported must still
+    # be the first bad stack in file order, and nothing may be printed on stdout.
+    for source, name in (("gcp-dev", "b-gcp"), ("aws-dev", "a-aws")):
+        text = (STACKS / f"Pulumi.{source}.yaml").read_text()
+        text = text.replace(
+            "  llmplane:cluster:\n", "  llmplane:cluster:\n    kubernetesVersion: '1.20'\n"
+        )
+        (tmp_path / f"Pulumi.{name}.yaml").write_text(text)
+    shutil.copy(STACKS / "Pulumi.azure-dev.yaml", tmp_path)
+    result = run("plan", "--json", "--stacks-dir", str(tmp_path))
+    assert_bad_input(result, "stack a-aws", "kubernetesVersion", "EKS", "1.35")
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

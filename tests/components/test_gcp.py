@@ -8,12 +8,15 @@ from typing import Any
 
 import pytest
 
+from components.cloud import cloud_for
 from components.gcp.kms import ENCRYPTER, ROTATION
+from infra.errors import SettingsError
+from infra.settings import parse
 from infra.stackfile import read_stack_file
 from infra.synth import plan_stack
 from tests.plans import chain_depth, of_type, one, plan_config, pod_spec, upstream
 
-STACK = Path(__file__).resolve().parents[1] / "fixtures" / "stacks" / "Pulumi.gcp-dev.yaml"
+STACK = Path(__file__).resolve().parents[2] / "stacks" / "Pulumi.gcp-dev.yaml"
 CLUSTER = "gcp:container/cluster:Cluster"
 POOL = "gcp:container/nodePool:NodePool"
 KEY = "gcp:kms/cryptoKey:CryptoKey"
@@ -165,3 +168,14 @@ def test_upstream_token_is_a_secret_only_the_registry_agent_reads() -> None:
         "upstreamCredentials"
     ]
     assert credentials["usernamePasswordCredentials"]["username"] == "octocat"
+
+
+def test_kubernetes_version_must_be_one_the_channel_offers() -> None:
+    _, config, _ = read_stack_file(STACK)
+    pinned = plan_config("gcp-pinned", config | {"llmplane:cluster": {"kubernetesVersion": "1.36"}})
+    assert one(pinned, CLUSTER)["inputs"]["minMasterVersion"] == "1.36"
+    old = parse(
+        "gcp-old", config | {"llmplane:cluster": {"kubernetesVersion": "1.20"}}, frozenset()
+    )
+    with pytest.raises(SettingsError, match=r"1\.20 is not a version GKE supports"):
+        cloud_for(old)
