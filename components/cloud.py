@@ -85,14 +85,16 @@ class GpuPoolSpec:
     """Most nodes the pool may grow to."""
 
     @staticmethod
-    def from_settings(settings: StackSettings, example: str) -> GpuPoolSpec:
-        """The pool of a managed-cloud stack, or a one-line error if its shape is unknown."""
-        from infra.catalog import require_shape
+    def from_settings(settings: StackSettings) -> GpuPoolSpec:
+        """The pool of a managed-cloud stack: its shape as set or as chosen for the model."""
+        from infra.serving import serving_for
 
         gpu = settings.gpu
+        serving = serving_for(settings)
+        assert serving.shape is not None, "managed clouds always resolve a shape"
         return GpuPoolSpec(
-            shape=require_shape(settings, example),
-            count=gpu.count,
+            shape=serving.shape,
+            count=serving.gpus,
             spot=gpu.spot,
             min_nodes=gpu.min_nodes,
             max_nodes=gpu.max_nodes,

@@ -39,6 +39,10 @@ class ServeRequest:
     """Longest prompt accepted; None leaves it to the engine."""
     max_total_tokens: int | None
     """Longest prompt plus answer; None leaves it to the engine."""
+    batch_prefill_tokens: int | None = None
+    """Most prompt tokens in one prefill batch, from sizing; None leaves it to the engine."""
+    memory_fraction: float | None = None
+    """Share of GPU memory the engine may claim, from sizing; None leaves it to the engine."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class Flags:
     quantize: str
     max_total_tokens: str
     max_input_tokens: str | None = None
+    batch_prefill_tokens: str | None = None
+    memory_fraction: str | None = None
     revision: str = "--revision"
     host: str = "--host"
     port: str = "--port"
@@ -89,6 +95,8 @@ class EngineSpec:
             *_optional(flags.quantize, quantize),
             *_optional(flags.max_input_tokens, request.max_input_tokens),
             *_optional(flags.max_total_tokens, request.max_total_tokens),
+            *_optional(flags.batch_prefill_tokens, request.batch_prefill_tokens),
+            *_optional(flags.memory_fraction, request.memory_fraction),
             *flags.extra,
             # Bind every interface: Kubernetes sets HOSTNAME to the pod name, which TGI reads as
             # its bind address, and SGLang binds 127.0.0.1 unless told otherwise.
@@ -125,6 +133,8 @@ ENGINES: dict[str, EngineSpec] = {
             quantize="--quantize",
             max_input_tokens="--max-input-tokens",
             max_total_tokens="--max-total-tokens",
+            batch_prefill_tokens="--max-batch-prefill-tokens",
+            memory_fraction="--cuda-memory-fraction",
             host="--hostname",
         ),
     ),
@@ -143,6 +153,8 @@ ENGINES: dict[str, EngineSpec] = {
             shards="--tensor-parallel-size",
             quantize="--quantization",
             max_total_tokens="--max-model-len",
+            batch_prefill_tokens="--max-num-batched-tokens",
+            memory_fraction="--gpu-memory-utilization",
         ),
     ),
     "sglang": EngineSpec(
@@ -159,6 +171,8 @@ ENGINES: dict[str, EngineSpec] = {
             shards="--tp-size",
             quantize="--quantization",
             max_total_tokens="--context-length",
+            batch_prefill_tokens="--chunked-prefill-size",
+            memory_fraction="--mem-fraction-static",
             extra=("--enable-metrics",),
         ),
     ),

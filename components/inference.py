@@ -65,6 +65,10 @@ class InferenceSpec:
     """Size limit of the weights cache volume."""
     shm_size: str = "1Gi"
     """Size limit of the memory-backed /dev/shm."""
+    cpu: int | None = None
+    """CPU cores per replica, sized to its share of the node; None: 2 per GPU."""
+    memory_gib: int | None = None
+    """Memory per replica (including /dev/shm), sized to its node share; None: 16 GiB per GPU."""
 
 
 class InferenceService(pulumi.ComponentResource):
@@ -167,6 +171,9 @@ def _pod_spec(spec: InferenceSpec, env: list[EnvVarArgs]) -> PodSpecArgs:
     """The engine pod: GPU placement, shared memory, weights cache, probes."""
     engine = spec.engine
     gpus = spec.model.shards
+    # On an existing cluster the node shape is unknown: a modest share per GPU.
+    cpu = spec.cpu or 2 * gpus
+    memory = f"{spec.memory_gib or 16 * gpus}Gi"
     image = spec.registry.mirror(engine.image) if spec.registry else engine.image
     health = HTTPGetActionArgs(path=engine.health_path, port="http")
     period = 10
@@ -189,8 +196,8 @@ def _pod_spec(spec: InferenceSpec, env: list[EnvVarArgs]) -> PodSpecArgs:
                 ports=[ContainerPortArgs(name="http", container_port=engine.port)],
                 env=env,
                 resources=ResourceRequirementsArgs(
-                    requests={"cpu": str(2 * gpus), "memory": f"{16 * gpus}Gi"},
-                    limits={spec.placement.gpu_resource: str(gpus), "memory": f"{16 * gpus}Gi"},
+                    requests={"cpu": str(cpu), "memory": memory},
+                    limits={spec.placement.gpu_resource: str(gpus), "memory": memory},
                 ),
                 # Loading weights can take many minutes; until the startup probe passes, the
                 # liveness probe stays out of the way and cannot kill a pod that is still loading.

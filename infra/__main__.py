@@ -8,11 +8,13 @@ from components.inference import InferenceService, InferenceSpec
 from components.naming import dns_label, labels
 from components.platform import GpuPlatform
 from infra.errors import SettingsError
+from infra.serving import gpu_summary, serving_for
 from infra.settings import from_pulumi
 
 try:
     settings = from_pulumi()
     cloud = cloud_for(settings)
+    serving = serving_for(settings)
 except SettingsError as error:
     # RunError makes the engine print the message alone, without a Python traceback.
     raise pulumi.RunError(str(error)) from None
@@ -23,7 +25,7 @@ service = InferenceService(
     InferenceSpec(
         namespace=dns_label("llm", settings.stack),
         labels=labels(settings.stack, "inference"),
-        model=settings.serve_request(),
+        model=serving.request,
         engine=ENGINES[settings.engine],
         # Autoscaling between replicas.min and replicas.max arrives with KEDA; until then the
         # Deployment runs the minimum, and at least one copy so the endpoint answers.
@@ -31,6 +33,11 @@ service = InferenceService(
         placement=platform.placement,
         registry=platform.registry,
         hf_token=as_secret(settings.hf_token),
+        startup_budget_seconds=serving.startup_seconds,
+        cache_size=f"{serving.cache_gib}Gi",
+        shm_size=f"{serving.shm_gib}Gi",
+        cpu=serving.cpu,
+        memory_gib=serving.memory_gib,
     ),
     opts=pulumi.ResourceOptions(providers=[platform.cluster.provider]),
 )
@@ -38,6 +45,7 @@ service = InferenceService(
 pulumi.export("cloud", settings.cloud)
 pulumi.export("model", settings.model.id)
 pulumi.export("engine", settings.engine)
+pulumi.export("gpu", gpu_summary(serving))
 pulumi.export("namespace", service.namespace)
 pulumi.export("endpoint", service.url)
 if platform.kubeconfig is not None:

@@ -1,8 +1,10 @@
-"""GPU shapes per cloud, read from catalog/shapes.csv: what each instance type or VM size holds."""
+"""The catalog: GPU shapes, GPU models, prices and fixed fees per cloud, from catalog/*.csv."""
 
 from __future__ import annotations
 
 import csv
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -13,7 +15,15 @@ from infra.errors import SettingsError
 if TYPE_CHECKING:
     from infra.settings import StackSettings
 
-SHAPES_CSV = Path(__file__).with_name("catalog") / "shapes.csv"
+CATALOG = Path(__file__).with_name("catalog")
+SHAPES_CSV = CATALOG / "shapes.csv"
+
+
+@cache
+def rows(name: str) -> tuple[dict[str, str], ...]:
+    """Every row of one catalog CSV file, as read."""
+    with (CATALOG / name).open(newline="", encoding="utf-8") as handle:
+        return tuple(csv.DictReader(handle))
 
 
 @dataclass(frozen=True)
@@ -35,8 +45,6 @@ class Shape:
 @cache
 def shapes(cloud: str) -> dict[str, Shape]:
     """Every known shape of one cloud, by name."""
-    with SHAPES_CSV.open(newline="", encoding="utf-8") as handle:
-        rows = [row for row in csv.DictReader(handle) if row["cloud"] == cloud]
     return {
         row["shape"]: Shape(
             cloud=row["cloud"],
@@ -50,8 +58,137 @@ def shapes(cloud: str) -> dict[str, Shape]:
             source=row["source"],
             as_of=row["as_of"],
         )
-        for row in rows
+        for row in rows("shapes.csv")
+        if row["cloud"] == cloud
     }
+
+
+@dataclass(frozen=True)
+class Gpu:
+    """One GPU model: the memory a program can use and how fast it reads it."""
+
+    name: str
+    """GPU model, as shapes.csv names it."""
+    memory_gib: int
+    """Nominal memory, which tells the 40 and 80 GB A100 apart."""
+    usable_mib: int
+    """Memory the driver reports, below the nominal figure."""
+    hbm_bandwidth_tbs: float
+    """Memory bandwidth in TB/s, which bounds decoding speed."""
+    fp8: bool
+    """Whether the GPU computes in fp8 (Ada and Hopper)."""
+    source: str
+    """Where the figures come from."""
+    as_of: str
+    """When they were taken."""
+
+
+@cache
+def gpus() -> dict[tuple[str, int], Gpu]:
+    """Every GPU model, by (name, nominal memory in GiB)."""
+    return {
+        (row["gpu"], int(row["memory_gib"])): Gpu(
+            name=row["gpu"],
+            memory_gib=int(row["memory_gib"]),
+            usable_mib=int(row["usable_mib"]),
+            hbm_bandwidth_tbs=float(row["hbm_bandwidth_tbs"]),
+            fp8=row["fp8"] == "yes",
+            source=row["source"],
+            as_of=row["as_of"],
+        )
+        for row in rows("gpus.csv")
+    }
+
+
+def gpu_of(shape: Shape) -> Gpu:
+    """The GPU model a shape carries."""
+    return gpus()[(shape.gpu, shape.gpu_memory_gib)]
+
+
+@dataclass(frozen=True)
+class Price:
+    """What one shape costs per hour in one region; spot is None where no figure is known."""
+
+    on_demand: float | None
+    """On-demand USD per hour, Linux."""
+    spot: float | None
+    """Spot / preemptible USD per hour, if known."""
+    source: str
+    """Where the figure comes from."""
+    as_of: str
+    """When it was taken."""
+
+    def hourly(self, spot: bool) -> float | None:
+        """The price a pool pays: spot for spot pools, on-demand otherwise."""
+        return self.spot if spot else self.on_demand
+
+
+def _number(text: str) -> float | None:
+    return float(text) if text.strip() else None
+
+
+@cache
+def prices(cloud: str) -> dict[tuple[str, str], Price]:
+    """Prices of one cloud's shapes, by (shape, region)."""
+    return {
+        (row["shape"], row["region"]): Price(
+            on_demand=_number(row["on_demand_usd_hour"]),
+            spot=_number(row["spot_usd_hour"]),
+            source=row["source"],
+            as_of=row["as_of"],
+        )
+        for row in rows("prices.csv")
+        if row["cloud"] == cloud
+    }
+
+
+def system_price(cloud: str, shape: str, region: str) -> Price | None:
+    """On-demand price of a CPU shape llmplane uses for system node pools."""
+    for row in rows("system_prices.csv"):
+        if (row["cloud"], row["shape"], row["region"]) == (cloud, shape, region):
+            return Price(
+                on_demand=float(row["on_demand_usd_hour"]),
+                spot=None,
+                source=row["source"],
+                as_of=row["as_of"],
+            )
+    return None
+
+
+def regions(cloud: str) -> list[str]:
+    """Regions with at least one priced shape."""
+    return sorted({region for _, region in prices(cloud)})
+
+
+@dataclass(frozen=True)
+class Fee:
+    """A fixed or usage fee of the platform around the GPUs: control plane, NAT, KMS, disks."""
+
+    item: str
+    """What is charged, e.g. control_plane or nat_gateway."""
+    unit: str
+    """Per what: hour, month, GB or GB-month."""
+    usd: float
+    """USD per unit."""
+    source: str
+    """Where the figure comes from."""
+    as_of: str
+    """When it was taken."""
+
+
+def fee(cloud: str, item: str, region: str) -> Fee | None:
+    """One fee in a region: the region's own row, else the row for every region ('*')."""
+    found: dict[str, Fee] = {}
+    for row in rows("fees.csv"):
+        if row["cloud"] == cloud and row["item"] == item and row["region"] in (region, "*"):
+            found[row["region"]] = Fee(
+                item=item,
+                unit=row["unit"],
+                usd=float(row["usd_per_unit"]),
+                source=row["source"],
+                as_of=row["as_of"],
+            )
+    return found.get(region) or found.get("*")
 
 
 def interchangeable(shape: Shape) -> list[Shape]:
@@ -71,25 +208,17 @@ def interchangeable(shape: Shape) -> list[Shape]:
     )
 
 
-def require_shape(settings: StackSettings, example: str) -> Shape:
+def require_shape(settings: StackSettings) -> Shape:
     """The stack's GPU shape from its cloud's catalog, or a one-line error saying what would do."""
     gpu = settings.gpu
     known = shapes(settings.cloud)
-    if gpu.shape == "auto":
-        raise SettingsError(
-            settings.stack,
-            "llmplane:gpu.shape",
-            "is auto, but choosing a shape from the model needs the sizing engine, "
-            "which is not built yet",
-            f"set one, e.g. {example}; known: {', '.join(sorted(known))}",
-        )
     shape = known.get(gpu.shape)
     if shape is None:
         raise SettingsError(
             settings.stack,
             "llmplane:gpu.shape",
             f"{gpu.shape!r} is not a GPU shape llmplane knows on {settings.cloud}",
-            f"use one of: {', '.join(sorted(known))}",
+            f"use auto or one of: {', '.join(nearest_names(gpu.shape, known))}",
         )
     if gpu.count > shape.gpu_count:
         raise SettingsError(
@@ -99,3 +228,9 @@ def require_shape(settings: StackSettings, example: str) -> Shape:
             "lower gpu.count or choose a larger shape (a replica cannot span nodes)",
         )
     return shape
+
+
+def nearest_names(name: str, known: Iterable[str], count: int = 5) -> list[str]:
+    """The known names closest to a mistyped one, most alike first; a few of them if none is."""
+    names = sorted(known)
+    return difflib.get_close_matches(name, names, n=count, cutoff=0.4) or names[:count]

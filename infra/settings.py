@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-from components.engines import QUANTIZATIONS, Engine, ServeRequest
+from components.engines import QUANTIZATIONS, Engine
 from components.naming import PROJECT
 from infra.errors import SettingsError
 from infra.settings_rules import PROVIDER_KEYS, check_combinations
@@ -237,6 +237,12 @@ class ProviderSettings(_Spec):
     kube_context: str | None = Field(default=None, description="kubernetes:context")
     kubeconfig: SecretStr | None = Field(default=None, description="kubernetes:kubeconfig")
 
+    def region(self, cloud: str) -> str | None:
+        """The region (Azure: location) a managed cloud's stack runs in."""
+        return {"aws": self.aws_region, "azure": self.azure_location, "gcp": self.gcp_region}.get(
+            cloud
+        )
+
 
 class StackSettings(_Spec):
     """Everything one stack asks for, checked before the program registers a single resource."""
@@ -274,17 +280,6 @@ class StackSettings(_Spec):
     provider: ProviderSettings = Field(
         default_factory=ProviderSettings, description="provider keys"
     )
-
-    def serve_request(self) -> ServeRequest:
-        """The engine-independent facts the inference server's command line is built from."""
-        return ServeRequest(
-            model_id=self.model.id,
-            revision=self.model.revision,
-            shards=self.gpu.count,
-            quantize=self.model.quantize,
-            max_input_tokens=self.model.max_input_tokens,
-            max_total_tokens=self.model.max_total_tokens,
-        )
 
 
 _PROVIDER_FIELDS = {

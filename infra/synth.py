@@ -21,7 +21,9 @@ from pulumi.runtime.sync_await import _sync_await
 from components.cloud import cloud_for
 from components.naming import PROJECT
 from infra import sdk_loader
+from infra.cost import expected_gpu_nodes, price_plan
 from infra.mocks import PlanMocks
+from infra.serving import serving_for
 from infra.settings import StackSettings, parse
 from infra.stackfile import read_stack_file
 
@@ -104,6 +106,18 @@ def plan_stack(path: Path) -> Plan:
     return plan_validated(*validate_stack_file(path))
 
 
+def stack_cost(settings: StackSettings, resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """The plan's `cost` section: its resources priced in the stack's region."""
+    serving = serving_for(settings)
+    nodes = (
+        expected_gpu_nodes(max(1, settings.replicas.min), serving.gpus, serving.shape.gpu_count)
+        if serving.shape is not None
+        else 0
+    )
+    region = settings.provider.region(settings.cloud)
+    return price_plan(resources, settings.cloud, region, nodes)
+
+
 def plan_validated(
     settings: StackSettings, config: dict[str, Any], secret_keys: frozenset[str]
 ) -> Plan:
@@ -117,8 +131,8 @@ def plan_validated(
         "cloud": settings.cloud,
         "resources": resources,
         "outputs": outputs,
-        # Filled by the cost engine and the policy pack; present so consumers can rely on the keys.
-        "cost": {},
+        "cost": stack_cost(settings, resources),
+        # Filled by the policy pack; present so consumers can rely on the key.
         "violations": [],
     }
 

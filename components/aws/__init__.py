@@ -54,7 +54,7 @@ class AwsCloud:
         assert region is not None, "settings require aws:region for cloud aws"
         self._settings = settings
         self._region = region
-        self._pool = GpuPoolSpec.from_settings(settings, example="g6.xlarge")
+        self._pool = GpuPoolSpec.from_settings(settings)
         # Spot pools list instance types with the same GPUs, so one type's shortage is survivable.
         self._fallbacks = (
             interchangeable(self._pool.shape)[:SPOT_FALLBACKS] if settings.gpu.spot else []

@@ -58,7 +58,7 @@ class AzureCloud:
 
     def __init__(self, settings: StackSettings) -> None:
         self._settings = settings
-        self._pool = GpuPoolSpec.from_settings(settings, example="Standard_NV36ads_A10_v5")
+        self._pool = GpuPoolSpec.from_settings(settings)
         self._version = supported_version(settings, SUPPORTED_VERSIONS, DEFAULT_VERSION, "AKS")
         self._tags = tags(settings.stack, settings.tags)
         self._cluster_name = dns_label("llm", settings.stack)

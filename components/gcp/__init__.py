@@ -51,7 +51,7 @@ class GcpCloud:
         project, region = settings.provider.gcp_project, settings.provider.gcp_region
         assert project and region, "settings require gcp:project and gcp:region for cloud gcp"
         self._settings, self._project, self._region = settings, project, region
-        self._pool = GpuPoolSpec.from_settings(settings, example="g2-standard-8")
+        self._pool = GpuPoolSpec.from_settings(settings)
         if settings.cluster.kubernetes_version is not None:
             # Unset, the release channel picks the version; set, it must be one the channel offers.
             supported_version(settings, SUPPORTED_VERSIONS, SUPPORTED_VERSIONS[0], "GKE")

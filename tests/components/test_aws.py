@@ -280,7 +280,7 @@ def test_existing_vpc_creates_no_network(dev: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("gpu", "cluster", "key", "words"),
     [
-        ({"shape": "auto"}, {}, "llmplane:gpu.shape", "sizing engine"),
+        ({"shape": "auto"}, {}, "llmplane:gpu.shape", "built-in model table"),
         ({"shape": "g9.mega"}, {}, "llmplane:gpu.shape", "not a GPU shape llmplane knows on aws"),
         ({"shape": "g6.xlarge", "count": 2}, {}, "llmplane:gpu.count", "has 1 GPU"),
         (

@@ -1,0 +1,96 @@
+"""Where a model's architecture comes from: llmplane's built-in table, a config.json, or the Hub."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from infra.architecture import Architecture, from_config
+from infra.catalog import CATALOG
+from infra.errors import SettingsError
+
+MODELS = CATALOG / "models"
+
+
+@cache
+def builtin_ids() -> dict[str, str]:
+    """Well-known model ids -> the config.json file llmplane ships for them."""
+    index: dict[str, str] = json.loads((MODELS / "index.json").read_text(encoding="utf-8"))
+    return index
+
+
+def builtin(model_id: str) -> Architecture | None:
+    """The architecture of a well-known model, with no network; None for any other id."""
+    file = builtin_ids().get(model_id)
+    if file is None:
+        return None
+    return from_config(json.loads((MODELS / file).read_text(encoding="utf-8")), model_id)
+
+
+def nearest(model_id: str) -> str:
+    """The built-in ids closest to a mistyped one, for error messages."""
+    close = difflib.get_close_matches(model_id, list(builtin_ids()), n=3, cutoff=0.5)
+    return ", ".join(close or sorted(builtin_ids())[:3])
+
+
+def from_file(path: Path) -> Architecture:
+    """A config.json file the user has (e.g. for a private or offline model)."""
+    try:
+        config: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        problem = error.strerror if isinstance(error, OSError) else "is not valid JSON"
+        raise SettingsError(
+            "-", "--model-config", f"{path}: {problem}", "pass a model's config.json"
+        ) from None
+    if not isinstance(config, dict):
+        raise SettingsError(
+            "-", "--model-config", f"{path} is not a JSON object", "pass a model's config.json"
+        )
+    return from_config(config, str(path))
+
+
+def from_hub(model_id: str, revision: str | None = None) -> Architecture:
+    """Download config.json (and the safetensors parameter count) with huggingface_hub."""
+    from huggingface_hub import HfApi, hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+
+    token = os.environ.get("HF_TOKEN") or None
+    try:
+        path = hf_hub_download(model_id, "config.json", revision=revision, token=token)
+        info = HfApi().model_info(model_id, revision=revision, token=token)
+    except (HfHubHTTPError, OfflineModeIsEnabled, OSError, ValueError) as error:
+        reason = type(error).__name__
+        raise SettingsError(
+            "-",
+            "--model",
+            f"{model_id} is not in llmplane's built-in table and the Hugging Face Hub did not "
+            f"answer ({reason}; gated models need HF_TOKEN)",
+            f"pass --model-config FILE with its config.json, or use a built-in id such as "
+            f"{nearest(model_id)}",
+        ) from None
+    config: Any = json.loads(Path(path).read_text(encoding="utf-8"))
+    parameters = info.safetensors.total if info.safetensors is not None else None
+    return from_config(config, model_id, parameters=parameters)
+
+
+def resolve(model_id: str | None, config_file: Path | None, hub: bool = True) -> Architecture:
+    """A config file wins; then the built-in table; then, if allowed, the Hub."""
+    if config_file is not None:
+        return from_file(config_file)
+    if model_id is None:
+        raise SettingsError("-", "--model", "is missing", "pass --model ID or --model-config FILE")
+    known = builtin(model_id)
+    if known is not None:
+        return known
+    if not hub:
+        raise SettingsError(
+            "-",
+            "--model",
+            f"{model_id} is not in llmplane's built-in table",
+            f"use one of: {nearest(model_id)}",
+        )
+    return from_hub(model_id)
