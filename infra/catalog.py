@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import difflib
+import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,13 +18,23 @@ if TYPE_CHECKING:
 
 CATALOG = Path(__file__).with_name("catalog")
 SHAPES_CSV = CATALOG / "shapes.csv"
+CLOUDS = ("aws", "azure", "gcp")
+# A prices.csv of your own (from `llmplane prices import`) replaces the shipped one.
+PRICES_ENV = "LLMPLANE_PRICES"
 
 
 @cache
 def rows(name: str) -> tuple[dict[str, str], ...]:
     """Every row of one catalog CSV file, as read."""
-    with (CATALOG / name).open(newline="", encoding="utf-8") as handle:
-        return tuple(csv.DictReader(handle))
+    override = os.environ.get(PRICES_ENV) if name == "prices.csv" else None
+    path = Path(override) if override else CATALOG / name
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            return tuple(csv.DictReader(handle))
+    except OSError as error:
+        raise SettingsError(
+            "-", PRICES_ENV, f"cannot read {path}: {error.strerror}", "point it at a prices.csv"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -174,6 +185,24 @@ class Fee:
     """Where the figure comes from."""
     as_of: str
     """When it was taken."""
+
+
+def fee_or_proxy(cloud: str, item: str, region: str) -> tuple[Fee | None, bool]:
+    """A fee in a region, else another region's as a stand-in (True when it is one).
+
+    Leaving a fee out where the catalog lacks the region would make that region look cheaper;
+    another region's list price is the better estimate, and callers label it.
+    """
+    found = fee(cloud, item, region)
+    if found is not None:
+        return found, False
+    for row in rows("fees.csv"):
+        if row["cloud"] == cloud and row["item"] == item:
+            proxy = fee(cloud, item, row["region"])
+            assert proxy is not None
+            return replace(proxy, source=f"{row['region']} list price, for want of {region}'s: "
+                           f"{proxy.source}"), True  # fmt: skip
+    return None, False
 
 
 def fee(cloud: str, item: str, region: str) -> Fee | None:

@@ -8,17 +8,19 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
 
+from infra.cli_sizing import compare_command, cost, prices_app, size
 from infra.errors import SettingsError
 from infra.graph import mermaid
-from infra.parallel import plan_all
-from infra.synth import Plan, parse_stack_file
+
+if TYPE_CHECKING:
+    from infra.synth import Plan
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -63,6 +65,11 @@ def stack_files(names: Sequence[str], stacks_dir: Path) -> list[Path]:
 
 def plan_files(paths: Sequence[Path]) -> list[Plan]:
     """Parse every stack first, so one bad file stops the run before anything is planned."""
+    # Imported here: the Pulumi runtime takes a quarter of a second to load, and only the
+    # commands that plan need it.
+    from infra.parallel import plan_all
+    from infra.synth import parse_stack_file
+
     return plan_all([parse_stack_file(path) for path in paths])
 
 
@@ -96,6 +103,12 @@ def graph(
     """Print a stack's resources and their dependencies as a Mermaid flowchart."""
     (stack_plan,) = plan_files(stack_files([stack], stacks_dir))
     sys.stdout.write(mermaid(stack_plan))
+
+
+app.command("size")(size)
+app.command("compare")(compare_command)
+app.command("cost")(cost)
+app.add_typer(prices_app, name="prices")
 
 
 def plan_tree(stack_plan: Plan) -> Tree:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.catalog import Fee, fee, prices, shapes, system_price
+from infra.catalog import fee_or_proxy, prices, shapes, system_price
 
 HOURS_PER_MONTH = 730
 # A regional GKE node pool puts its per-zone node count in each of the region's zones.
@@ -95,7 +95,7 @@ class Context:
         self, resource: Resource, item: str, component: str, quantity: Counts, usage: bool = False
     ) -> None:
         """Price `quantity` units of a catalog fee; record the gap if the catalog lacks it."""
-        found: Fee | None = fee(self.cloud, item, self.region)
+        found, _ = fee_or_proxy(self.cloud, item, self.region)
         self.items.append(
             CostItem(
                 resource=resource["name"],

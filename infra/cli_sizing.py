@@ -1,0 +1,338 @@
+"""`llmplane size`, `compare`, `cost` and `prices import`: sizing and money, all estimates."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from infra.architecture import QUANTIZED_BITS, Architecture
+from infra.catalog import CLOUDS, Shape, nearest_names, regions, shapes
+from infra.compare import Row, compare
+from infra.errors import SettingsError
+from infra.model_source import resolve
+from infra.reports import (
+    COMPARE_HEADER,
+    ESTIMATE,
+    Format,
+    assumptions_line,
+    compare_json,
+    compare_note,
+    compare_rows,
+    markdown_table,
+    render_cost,
+    rich_table,
+)
+from infra.sizing import (
+    ASSUMPTIONS,
+    DEFAULT_CONCURRENCY,
+    Fit,
+    Workload,
+    best_fit,
+    engine_limits,
+    shm_gib,
+    startup_seconds,
+    weight_bytes,
+    workload_for,
+)
+
+_out = Console(highlight=False, width=160)
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", help="Hugging Face model id, e.g. Qwen/Qwen2.5-7B-Instruct."),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--model-config", help="A model's config.json, instead of --model (offline)."),
+]
+ContextOption = Annotated[
+    int | None,
+    typer.Option("--context", min=2, help="Prompt + answer tokens per request; default 8192."),
+]
+ConcurrencyOption = Annotated[
+    int,
+    typer.Option("--concurrency", min=1, help="Full-length requests that must fit at once."),
+]
+QuantizeOption = Annotated[
+    str | None, typer.Option("--quantize", help=f"One of: {', '.join(QUANTIZED_BITS)}.")
+]
+FormatOption = Annotated[Format, typer.Option("--format", help="table, json or markdown.")]
+
+
+def _workload(
+    arch: Architecture, context: int | None, concurrency: int, quantize: str | None
+) -> Workload:
+    if quantize is not None and quantize not in QUANTIZED_BITS:
+        raise SettingsError(
+            "-",
+            "--quantize",
+            f"{quantize!r} is not a quantization llmplane knows",
+            f"use one of: {', '.join(nearest_names(quantize, QUANTIZED_BITS))}",
+        )
+    return workload_for(arch, context, concurrency=concurrency, quantize=quantize)
+
+
+def _emit(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+# --- size ---------------------------------------------------------------------------------
+
+
+def _largest_shape_per_gpu() -> list[Shape]:
+    """For each GPU model, the catalog shape with the most of them (to allow every shard count)."""
+    best: dict[tuple[str, int], Shape] = {}
+    for cloud in CLOUDS:
+        for shape in shapes(cloud).values():
+            key = (shape.gpu, shape.gpu_memory_gib)
+            if key not in best or shape.gpu_count > best[key].gpu_count:
+                best[key] = shape
+    return [best[key] for key in sorted(best)]
+
+
+def _fits(arch: Architecture, workload: Workload) -> list[Fit]:
+    fits = [best_fit(arch, shape, workload) for shape in _largest_shape_per_gpu()]
+    return sorted(
+        (f for f in fits if f is not None), key=lambda f: (f.shards, f.gpu.usable_mib, f.gpu.name)
+    )
+
+
+def size(
+    model: ModelOption = None,
+    model_config: ConfigOption = None,
+    context: ContextOption = None,
+    concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
+    quantize: QuantizeOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Size a model from its config.json: weights, KV cache, GPUs and engine flags (estimates)."""
+    arch = resolve(model, model_config)
+    name = model or str(model_config)
+    workload = _workload(arch, context, concurrency, quantize)
+    fits = _fits(arch, workload)
+    if not fits:
+        raise SettingsError(
+            "-",
+            "--model",
+            f"{name} fits no GPU in the catalog at {workload.max_total_tokens} tokens x "
+            f"{concurrency} requests",
+            "lower --context or --concurrency, or pass --quantize awq",
+        )
+    document = _size_document(name, arch, workload, fits)
+    if as_json:
+        _emit(json.dumps(document, indent=2, sort_keys=True))
+        return
+    _out.print(f"[bold]{name}[/] ({arch.family}): {document['parameters'] / 1e9:.2f}B parameters")
+    _out.print(
+        f"weights {document['weightsGB']:.1f} GB, KV cache {document['kvBytesPerToken'] // 1024} "
+        f"KiB per token, context {workload.max_total_tokens} x {concurrency} requests"
+    )
+    body = [
+        [
+            fit.gpu.name,
+            f"{fit.gpu.memory_gib} GB",
+            str(fit.shards),
+            f"{fit.used_gib:.1f} / {fit.budget_gib:.1f}",
+            f"{fit.kv_capacity_tokens:,}",
+        ]
+        for fit in fits
+    ]
+    header = ("GPU", "memory", "shards", "GiB used / available per GPU", "KV capacity (tokens)")
+    note = f"{ESTIMATE}. Assumptions: {assumptions_line(ASSUMPTIONS)}."
+    _out.print(rich_table("Where it fits (fewest shards per GPU model)", header, body, note))
+    chosen = document["suggested"]
+    _out.print(
+        f"On {chosen['gpu']} x{chosen['shards']}: startup budget {chosen['startupSeconds']} s, "
+        f"/dev/shm {chosen['shmGiB']} GiB"
+    )
+    for engine, args in chosen["engineArgs"].items():
+        _out.print(f"  {engine}: {' '.join(args)}")
+
+
+def _size_document(
+    name: str, arch: Architecture, workload: Workload, fits: Sequence[Fit]
+) -> dict[str, Any]:
+    from components.engines import ENGINES, ServeRequest
+
+    first = fits[0]
+    limits = engine_limits(workload, first)
+    request = ServeRequest(
+        model_id=name,
+        revision=None,
+        shards=first.shards,
+        quantize=workload.quantize,
+        max_input_tokens=limits.max_input_tokens,
+        max_total_tokens=limits.max_total_tokens,
+        batch_prefill_tokens=limits.batch_prefill_tokens,
+        memory_fraction=limits.memory_fraction,
+    )
+    return {
+        "model": name,
+        "estimate": True,
+        "family": arch.family,
+        "parameters": arch.parameters,
+        "activeParameters": arch.active_parameters,
+        "weightsGB": round(weight_bytes(arch, workload.quantize) / 1e9, 2),
+        "kvBytesPerToken": arch.kv_bytes_per_token(),
+        "contextTokens": workload.max_total_tokens,
+        "concurrency": workload.concurrency,
+        "quantize": workload.quantize,
+        "assumptions": ASSUMPTIONS,
+        "fits": [
+            {
+                "gpu": fit.gpu.name,
+                "gpuMemoryGiB": fit.gpu.memory_gib,
+                "shards": fit.shards,
+                "gibPerGpu": round(fit.used_gib, 2),
+                "gibAvailablePerGpu": round(fit.budget_gib, 2),
+                "kvCapacityTokens": fit.kv_capacity_tokens,
+            }
+            for fit in fits
+        ],
+        "suggested": {
+            "gpu": first.gpu.name,
+            "shards": first.shards,
+            "startupSeconds": startup_seconds(arch, workload, first.shards),
+            "shmGiB": shm_gib(first.shards),
+            "engineArgs": {key: engine.args(request) for key, engine in sorted(ENGINES.items())},
+        },
+    }
+
+
+# --- compare ------------------------------------------------------------------------------
+
+
+def _check_regions(wanted: Sequence[str]) -> None:
+    known = {region for cloud in CLOUDS for region in regions(cloud)}
+    for region in wanted:
+        if region not in known:
+            raise SettingsError(
+                "-",
+                "--regions",
+                f"{region!r} is not a region with catalog prices",
+                f"use one of: {', '.join(nearest_names(region, known))}",
+            )
+
+
+def compare_command(
+    models: Annotated[
+        list[str] | None,
+        typer.Option("--model", help="Hugging Face model id; repeat to compare several."),
+    ] = None,
+    model_config: ConfigOption = None,
+    context: ContextOption = None,
+    concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
+    quantize: QuantizeOption = None,
+    spot: Annotated[bool, typer.Option("--spot", help="Price spot capacity.")] = False,
+    region_list: Annotated[
+        str | None, typer.Option("--regions", help="Comma-separated regions; default: all.")
+    ] = None,
+    fmt: FormatOption = "table",
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Also write a bar chart of $/month (PNG).")
+    ] = None,
+) -> None:
+    """Compare clouds and regions for a model: shape, fit, $/h, $/month, tokens/s (estimates)."""
+    wanted = [r.strip() for r in region_list.split(",") if r.strip()] if region_list else []
+    _check_regions(wanted)
+    names = list(models or []) or ([str(model_config)] if model_config else [])
+    if not names:
+        raise SettingsError("-", "--model", "is missing", "pass --model ID or --model-config FILE")
+    results: list[tuple[str, Architecture, Workload, list[Row]]] = []
+    for name in names:
+        arch = resolve(None if model_config else name, model_config)
+        workload = _workload(arch, context, concurrency, quantize)
+        rows = compare(arch, workload, spot, wanted)
+        if not rows:
+            raise SettingsError(
+                "-",
+                "--model",
+                f"{name} fits no priced shape{' in ' + ', '.join(wanted) if wanted else ''} at "
+                f"{workload.max_total_tokens} tokens x {concurrency} requests",
+                "lower --context or --concurrency, pass --quantize awq, or drop --regions",
+            )
+        results.append((name, arch, workload, rows))
+    if plot is not None:
+        from infra.plot import bar_chart
+
+        bar_chart(plot, [(name, rows) for name, _, _, rows in results], spot)
+    _print_comparison(results, spot, fmt)
+
+
+def _print_comparison(
+    results: Sequence[tuple[str, Architecture, Workload, list[Row]]], spot: bool, fmt: Format
+) -> None:
+    if fmt == "json":
+        documents = [compare_json(n, a, w, spot, rows) for n, a, w, rows in results]
+        _emit(json.dumps({"models": documents}, indent=2, sort_keys=True))
+        return
+    for name, _, workload, rows in results:
+        title = f"{name}: where to serve it (estimates)"
+        note = compare_note(workload, spot)
+        if fmt == "markdown":
+            _emit(
+                f"### {title}\n\n{markdown_table(COMPARE_HEADER, compare_rows(rows))}\n\n{note}\n"
+            )
+        else:
+            _out.print(rich_table(title, COMPARE_HEADER, compare_rows(rows), note))
+
+
+# --- cost ---------------------------------------------------------------------------------
+
+
+def cost(
+    stack: Annotated[str, typer.Argument(help="The stack to price.")],
+    stacks_dir: Annotated[
+        Path, typer.Option("--stacks-dir", help="Folder holding the Pulumi.<stack>.yaml files.")
+    ] = Path("stacks"),
+    fmt: FormatOption = "table",
+) -> None:
+    """Price a stack's plan: each resource's cost components and monthly totals (estimates)."""
+    from infra.cli import plan_files, stack_files
+
+    (stack_plan,) = plan_files(stack_files([stack], stacks_dir))
+    rendered = render_cost(stack, stack_plan["cost"], fmt)
+    if isinstance(rendered, str):
+        _emit(rendered)
+    else:
+        _out.print(rendered)
+
+
+# --- prices import ------------------------------------------------------------------------
+
+prices_app = typer.Typer(
+    help="Refresh the price catalog from public tools' files.", no_args_is_help=True
+)
+
+
+@prices_app.command("import")
+def prices_import(
+    file: Annotated[Path, typer.Argument(help="A gpuhunt <cloud>.csv or a SkyPilot vms.csv.")],
+    cloud: Annotated[
+        str | None, typer.Option("--cloud", help="aws, azure or gcp; default: from the path.")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Date of the prices (YYYY-MM-DD); default: the file's."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", help="Write the catalog CSV here instead of standard output."),
+    ] = None,
+) -> None:
+    """Convert a public price file into llmplane's prices.csv format (use it: LLMPLANE_PRICES)."""
+    from infra.price_import import import_prices, to_csv
+
+    result = import_prices(file, cloud, as_of)
+    text = to_csv(result.rows)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+    sys.stderr.write(f"{len(result.rows)} prices imported, {result.skipped} rows skipped\n")

@@ -1,0 +1,180 @@
+"""Cost, comparison and sizing results as rich tables, Markdown and JSON; each says it estimates."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from rich.table import Table
+
+from infra.architecture import Architecture
+from infra.compare import Row
+from infra.cost import ASSUMPTIONS as COST_ASSUMPTIONS
+from infra.sizing import ASSUMPTIONS as SIZING_ASSUMPTIONS
+from infra.sizing import Workload
+
+Format = Literal["table", "json", "markdown"]
+ESTIMATE = "Estimates, not measurements or quotes"
+
+
+def assumptions_line(*groups: dict[str, Any]) -> str:
+    """`key=value` pairs of every assumption, for table captions and Markdown footers."""
+    merged = {key: value for group in groups for key, value in group.items()}
+    return "; ".join(f"{key}={value}" for key, value in sorted(merged.items()))
+
+
+def markdown_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    """A GitHub-flavoured Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in body]
+    return "\n".join(lines)
+
+
+def rich_table(
+    title: str, header: Sequence[str], body: Sequence[Sequence[str]], note: str
+) -> Table:
+    """A rich table whose caption carries the estimate label and its assumptions."""
+    table = Table(title=title, caption=note, caption_justify="left")
+    for index, column in enumerate(header):
+        table.add_column(column, justify="left" if index < 2 else "right")
+    for cells in body:
+        table.add_row(*cells)
+    return table
+
+
+# --- llmplane cost ------------------------------------------------------------------------
+
+
+def cost_rows(cost: dict[str, Any]) -> list[list[str]]:
+    """One row per priced component: resource, component, unit price, monthly min/exp/max."""
+    return [
+        [
+            item["resource"],
+            item["component"],
+            f"{item['unitPrice']:g}/{item['unit']}",
+            f"{item['monthly']['min']:,.2f}",
+            f"{item['monthly']['expected']:,.2f}",
+            f"{item['monthly']['max']:,.2f}",
+        ]
+        for item in cost["items"]
+    ]
+
+
+COST_HEADER = ("resource", "component", "unit price", "$/month min", "$/month expected", "max")
+
+
+def cost_note(cost: dict[str, Any]) -> str:
+    """What the cost figures are: estimate, usage-based items left out, gaps, assumptions."""
+    usage = ", ".join(
+        f"{i['component']} ${i['unitPrice']:g}/{i['unit']}" for i in cost["usageBased"]
+    )
+    gaps = ", ".join(f"{i['resource']}: {i['component']}" for i in cost["unpriced"])
+    parts = [f"{ESTIMATE}: list prices in USD, {cost.get('region', 'no region')}."]
+    if usage:
+        parts.append(f"Billed by use, not in the totals: {usage}.")
+    if gaps:
+        parts.append(f"No catalog price, not in the totals: {gaps}.")
+    parts.append(f"Assumptions: {assumptions_line(cost['assumptions'])}.")
+    return " ".join(parts)
+
+
+def render_cost(stack: str, cost: dict[str, Any], fmt: Format) -> str | Table:
+    """`llmplane cost` output in the chosen format."""
+    if fmt == "json":
+        return json.dumps({"stack": stack, "cost": cost}, indent=2, sort_keys=True)
+    totals = cost["monthly"]
+    body = cost_rows(cost)
+    body.append(["total", "", "", *(f"{totals[k]:,.2f}" for k in ("min", "expected", "max"))])
+    note = cost.get("note") or cost_note(cost)
+    if fmt == "markdown":
+        return (
+            f"### {stack}: monthly cost (estimate)\n\n{markdown_table(COST_HEADER, body)}\n\n{note}"
+        )
+    return rich_table(f"{stack}: monthly cost (estimate)", COST_HEADER, body, note)
+
+
+# --- llmplane compare ---------------------------------------------------------------------
+
+COMPARE_HEADER = (
+    "cloud",
+    "region",
+    "shape x shards",
+    "fit GiB/GPU",
+    "$/h",
+    "$/month",
+    "tok/s",
+    "$/1M tok",
+    "fallbacks",
+)
+
+
+def compare_rows(rows: Sequence[Row]) -> list[list[str]]:
+    """One line per cloud region, in the order given."""
+    return [
+        [
+            row.cloud,
+            row.region,
+            f"{row.option.fit.shape.name} x{row.option.fit.shards}",
+            f"{row.option.fit.used_gib:.1f} / {row.option.fit.budget_gib:.1f}",
+            f"{row.option.hourly_usd:.3f}",
+            f"{row.monthly_usd:,.0f}"
+            + ("*" if row.fixed.missing else "")
+            + ("~" if row.fixed.proxied else ""),
+            f"{row.tokens_per_second:,.0f}",
+            f"{row.usd_per_million_tokens:.2f}",
+            ", ".join(row.fallbacks) or "-",
+        ]
+        for row in rows
+    ]
+
+
+def compare_note(workload: Workload, spot: bool) -> str:
+    """The label and assumptions every compare output carries."""
+    return (
+        f"{ESTIMATE}. {'Spot' if spot else 'On-demand'} list prices in USD (catalog sources and "
+        f"dates in infra/catalog); $/month is one GPU node around the clock plus the platform's "
+        f"fixed fees (~ = some fee priced at another region's list price, "
+        f"* = some fee has no catalog price at all); tok/s is a bandwidth-roofline "
+        f"estimate of one replica decoding {workload.concurrency} streams of "
+        f"{workload.max_total_tokens}-token requests; $/1M tok is the GPU node alone, fully busy. "
+        f"Assumptions: {assumptions_line(SIZING_ASSUMPTIONS)}."
+    )
+
+
+def compare_json(
+    model: str, arch: Architecture, workload: Workload, spot: bool, rows: Sequence[Row]
+) -> dict[str, Any]:
+    """The JSON document of one model's comparison."""
+    return {
+        "model": model,
+        "estimate": True,
+        "spot": spot,
+        "parameters": arch.parameters,
+        "contextTokens": workload.max_total_tokens,
+        "concurrency": workload.concurrency,
+        "quantize": workload.quantize,
+        "assumptions": {**SIZING_ASSUMPTIONS, **COST_ASSUMPTIONS},
+        "rows": [
+            {
+                "cloud": row.cloud,
+                "region": row.region,
+                "shape": row.option.fit.shape.name,
+                "gpu": row.option.fit.gpu.name,
+                "shards": row.option.fit.shards,
+                "gibPerGpu": round(row.option.fit.used_gib, 2),
+                "gibAvailablePerGpu": round(row.option.fit.budget_gib, 2),
+                "usdPerHour": row.option.hourly_usd,
+                "usdPerMonth": row.monthly_usd,
+                "fixedUsdPerMonth": row.fixed.monthly_usd,
+                "feesWithoutPrice": list(row.fixed.missing),
+                "feesPricedFromAnotherRegion": list(row.fixed.proxied),
+                "tokensPerSecond": round(row.tokens_per_second, 1),
+                "usdPerMillionTokens": round(row.usd_per_million_tokens, 4),
+                "fallbacks": list(row.fallbacks),
+                "priceSource": row.option.price.source,
+                "priceAsOf": row.option.price.as_of,
+            }
+            for row in rows
+        ],
+    }
