@@ -110,7 +110,7 @@ class Context:
         )
 
 
-_UNITS = {"hour": "hours", "month": "months", "GB": "GB", "GiB": "GiB", "vm_hour": "VM-hours"}
+_UNITS = {"vm_hour": "VM-hour"}
 HOURS = Counts.fixed(HOURS_PER_MONTH)
 ONE = Counts.fixed(1)
 # Storage a registry holds for one stack: the cached engine image, about 10 GB.

@@ -18,7 +18,9 @@ class SettingsError(Exception):
         return SettingsError, (self.stack, self.key, self.problem, self.fix)
 
     def __str__(self) -> str:
-        text = f"stack {self.stack}: {self.key}: {self.problem}; {self.fix}"
+        # "-": a command-line problem, not a stack's.
+        where = "" if self.stack == "-" else f"stack {self.stack}: "
+        text = f"{where}{self.key}: {self.problem}; {self.fix}"
         # The contract is one line on stderr, whatever the user typed into the stack file: no
         # line breaks, and no control characters that could rewrite the user's terminal.
         line = " ".join(text.split())

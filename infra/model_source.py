@@ -5,9 +5,11 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import socket
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from infra.architecture import Architecture, from_config
 from infra.catalog import CATALOG
@@ -55,11 +57,15 @@ def from_file(path: Path) -> Architecture:
 
 def from_hub(model_id: str, revision: str | None = None) -> Architecture:
     """Download config.json (and the safetensors parameter count) with huggingface_hub."""
-    from huggingface_hub import HfApi, hf_hub_download
+    from huggingface_hub import HfApi, constants, hf_hub_download
     from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+    from huggingface_hub.utils import logging as hf_logging
 
+    # Its retry warnings would break the one-line error contract; the error below says it all.
+    hf_logging.set_verbosity_error()
     token = os.environ.get("HF_TOKEN") or None
     try:
+        _reachable(constants.ENDPOINT, constants.HF_HUB_OFFLINE)
         path = hf_hub_download(model_id, "config.json", revision=revision, token=token)
         info = HfApi().model_info(model_id, revision=revision, token=token)
     except (HfHubHTTPError, OfflineModeIsEnabled, OSError, ValueError) as error:
@@ -75,6 +81,18 @@ def from_hub(model_id: str, revision: str | None = None) -> Architecture:
     config: Any = json.loads(Path(path).read_text(encoding="utf-8"))
     parameters = info.safetensors.total if info.safetensors is not None else None
     return from_config(config, model_id, parameters=parameters)
+
+
+def _reachable(endpoint: str, offline: bool) -> None:
+    """Fail at once when the Hub's host does not resolve, instead of after a minute of retries."""
+    if offline:
+        raise OfflineModeIsEnabledError
+    host = urlsplit(endpoint).hostname or endpoint
+    socket.getaddrinfo(host, 443)  # raises OSError (socket.gaierror) with no network
+
+
+class OfflineModeIsEnabledError(OSError):
+    """HF_HUB_OFFLINE is set."""
 
 
 def resolve(model_id: str | None, config_file: Path | None, hub: bool = True) -> Architecture:

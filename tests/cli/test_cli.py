@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -15,10 +16,18 @@ from tests.conftest import REPO, STACKS, StackWriter, config_with
 LLMPLANE = Path(sys.executable).with_name("llmplane")
 
 
-def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    """Run the installed console script, as a user would."""
+def run(
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script, as a user would (with extra environment variables)."""
     return subprocess.run(
-        [str(LLMPLANE), *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+        [str(LLMPLANE), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
 
 

@@ -175,3 +175,28 @@ def test_decoding_speed_follows_memory_bandwidth() -> None:
         / decode_speed(llama8, workload, l4).tokens_per_second
     )
     assert ratio == pytest.approx(3.35 / 0.3, rel=0.01)
+
+
+def test_hub_models_use_the_safetensors_parameter_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub
+
+    from infra import model_source
+
+    class Info:
+        safetensors = type("Safetensors", (), {"total": 1_235_814_400})()
+
+    calls: list[tuple[str, str | None]] = []
+
+    def download(
+        repo_id: str, filename: str, revision: str | None = None, token: str | None = None
+    ):
+        calls.append((repo_id, token))
+        return str(CONFIGS / "tiny-llama-tied.json")
+
+    monkeypatch.setenv("HF_TOKEN", "hf_test")
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", lambda *a, **k: Info())
+    monkeypatch.setattr(model_source, "_reachable", lambda endpoint, offline: None)
+    arch = resolve("acme/tiny-1b", None)
+    assert arch.parameters == 1_235_814_400
+    assert calls == [("acme/tiny-1b", "hf_test")]
