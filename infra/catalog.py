@@ -138,16 +138,21 @@ def _number(text: str) -> float | None:
     return float(text) if text.strip() else None
 
 
+def _price(row: dict[str, str]) -> Price:
+    """A prices.csv or system_prices.csv row (the latter has no spot column)."""
+    return Price(
+        on_demand=_number(row["on_demand_usd_hour"]),
+        spot=_number(row.get("spot_usd_hour", "")),
+        source=row["source"],
+        as_of=row["as_of"],
+    )
+
+
 @cache
 def prices(cloud: str) -> dict[tuple[str, str], Price]:
     """Prices of one cloud's shapes, by (shape, region)."""
     return {
-        (row["shape"], row["region"]): Price(
-            on_demand=_number(row["on_demand_usd_hour"]),
-            spot=_number(row["spot_usd_hour"]),
-            source=row["source"],
-            as_of=row["as_of"],
-        )
+        (row["shape"], row["region"]): _price(row)
         for row in rows("prices.csv")
         if row["cloud"] == cloud
     }
@@ -157,12 +162,7 @@ def system_price(cloud: str, shape: str, region: str) -> Price | None:
     """On-demand price of a CPU shape llmplane uses for system node pools."""
     for row in rows("system_prices.csv"):
         if (row["cloud"], row["shape"], row["region"]) == (cloud, shape, region):
-            return Price(
-                on_demand=float(row["on_demand_usd_hour"]),
-                spot=None,
-                source=row["source"],
-                as_of=row["as_of"],
-            )
+            return _price(row)
     return None
 
 

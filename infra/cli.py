@@ -134,6 +134,13 @@ def plan_tree(stack_plan: Plan) -> Tree:
     outputs = tree.add("[bold]outputs[/]")
     for name, value in stack_plan["outputs"].items():
         outputs.add(escape(f"{name} = {value}"))
+    monthly = stack_plan["cost"]["monthly"]
+    if monthly["max"]:
+        tree.add(
+            f"[bold]estimated cost[/]: ${monthly['expected']:,.0f}/month expected "
+            f"(${monthly['min']:,.0f} to ${monthly['max']:,.0f}); see `llmplane cost "
+            f"{stack_plan['stack']}`"
+        )
     return tree
 
 
