@@ -34,6 +34,10 @@ class ClusterRef:
     """A Kubernetes provider that deploys into the cluster."""
     kubeconfig: pulumi.Output[str] | None = None
     """A kubeconfig for the cluster, a Pulumi secret; None if the user brings one."""
+    internal_lb_annotations: Mapping[str, str] | None = None
+    """Service annotations that make the cloud's load balancer internal; None: no load balancer."""
+    shared_cache_class: str | None = None
+    """A ReadWriteMany storage class for one weights cache shared by all replicas, if any."""
 
 
 @dataclass(frozen=True)

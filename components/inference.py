@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -12,30 +13,25 @@ from pulumi_kubernetes.apps.v1 import (
     RollingUpdateDeploymentArgs,
 )
 from pulumi_kubernetes.core.v1 import (
-    ContainerArgs,
-    ContainerPortArgs,
-    EmptyDirVolumeSourceArgs,
     EnvVarArgs,
     EnvVarSourceArgs,
-    HTTPGetActionArgs,
-    PodSpecArgs,
+    PersistentVolumeClaimSpecArgs,
     PodTemplateSpecArgs,
-    ProbeArgs,
-    ResourceRequirementsArgs,
     SecretKeySelectorArgs,
     ServicePortArgs,
     ServiceSpecArgs,
-    TolerationArgs,
-    VolumeArgs,
-    VolumeMountArgs,
+    VolumeResourceRequirementsArgs,
 )
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
+from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 
+from components.addons import Autoscaling
 from components.cloud import Placement, RegistryRef
 from components.engines import EngineSpec, ServeRequest
+from components.pod import engine_pod
+from components.traffic import Meta, network_policies, scaled_object
 
 _HF_TOKEN_KEY = "HF_TOKEN"
-_CACHE_PATH = "/data"
 _SERVICE_PORT = 80
 
 
@@ -52,7 +48,11 @@ class InferenceSpec:
     engine: EngineSpec
     """Which inference server runs it, and how."""
     replicas: int
-    """How many copies of the server run."""
+    """Copies of the server `pulumi up` starts with; KEDA takes over from there."""
+    max_replicas: int
+    """Most copies KEDA may scale to."""
+    min_replicas: int
+    """Fewest copies KEDA scales down to; 0 scales to zero when the queue stays empty."""
     placement: Placement
     """Where GPU pods go: node selector, tolerations, GPU resource name."""
     registry: RegistryRef | None = None
@@ -69,10 +69,16 @@ class InferenceSpec:
     """CPU cores per replica, sized to its share of the node; None: 2 per GPU."""
     memory_gib: int | None = None
     """Memory per replica (including /dev/shm), sized to its node share; None: 16 GiB per GPU."""
+    internal_lb_annotations: Mapping[str, str] | None = None
+    """The cloud's internal load balancer annotations; None: ClusterIP only."""
+    shared_cache_class: str | None = None
+    """ReadWriteMany storage class for a weights cache all replicas share; None: per pod."""
+    autoscaling: Autoscaling | None = None
+    """KEDA and Prometheus; None leaves the replica count fixed."""
 
 
 class InferenceService(pulumi.ComponentResource):
-    """Namespace, HF token Secret, engine Deployment and ClusterIP Service for one model."""
+    """Engine Deployment, its Service(s), PDB, NetworkPolicy and queue-depth ScaledObject."""
 
     namespace: pulumi.Output[str]
     service_name: pulumi.Output[str]
@@ -83,79 +89,150 @@ class InferenceService(pulumi.ComponentResource):
     ) -> None:
         super().__init__("llmplane:index:InferenceService", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        engine, labels = spec.engine, spec.labels
 
         namespace = k8s.core.v1.Namespace(
-            f"{name}-ns",
-            metadata=ObjectMetaArgs(name=spec.namespace, labels=spec.labels),
-            opts=child,
+            f"{name}-ns", metadata=ObjectMetaArgs(name=spec.namespace, labels=labels), opts=child
         )
         ns_name = namespace.metadata.apply(lambda meta: meta.name or spec.namespace)
 
-        env = [EnvVarArgs(name="HF_HOME", value=_CACHE_PATH)]
-        if spec.hf_token is not None:
-            secret = k8s.core.v1.Secret(
-                f"{name}-hf-token",
-                metadata=ObjectMetaArgs(name="hf-token", namespace=ns_name, labels=spec.labels),
-                type="Opaque",
-                string_data={_HF_TOKEN_KEY: spec.hf_token},
-                opts=child,
-            )
-            secret_name = secret.metadata.apply(lambda meta: meta.name or "hf-token")
-            env.append(
-                EnvVarArgs(
-                    name=_HF_TOKEN_KEY,
-                    value_from=EnvVarSourceArgs(
-                        secret_key_ref=SecretKeySelectorArgs(name=secret_name, key=_HF_TOKEN_KEY)
-                    ),
-                )
+        def meta(object_name: str, annotations: Mapping[str, str] | None = None) -> ObjectMetaArgs:
+            return ObjectMetaArgs(
+                name=object_name,
+                namespace=ns_name,
+                labels=labels,
+                annotations=dict(annotations) if annotations else None,
             )
 
-        k8s.apps.v1.Deployment(
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa", metadata=meta(engine.name), automount_service_account_token=False,
+            opts=child,
+        )  # fmt: skip
+        secret_env = self._token_env(name, spec, meta, child)
+        claim = self._shared_cache(name, spec, meta, child)
+        deployment = k8s.apps.v1.Deployment(
             name,
-            metadata=ObjectMetaArgs(name=spec.engine.name, namespace=ns_name, labels=spec.labels),
+            metadata=meta(engine.name),
             spec=DeploymentSpecArgs(
                 replicas=spec.replicas,
-                selector=LabelSelectorArgs(match_labels=spec.labels),
+                selector=LabelSelectorArgs(match_labels=labels),
                 # A GPU node rarely has room for a second copy: surge by one, never drop below.
                 strategy=DeploymentStrategyArgs(
                     type="RollingUpdate",
                     rolling_update=RollingUpdateDeploymentArgs(max_surge=1, max_unavailable=0),
                 ),
                 template=PodTemplateSpecArgs(
-                    metadata=ObjectMetaArgs(labels=spec.labels),
-                    spec=_pod_spec(spec, env),
+                    metadata=ObjectMetaArgs(labels=labels, annotations=_scrape(engine)),
+                    spec=engine_pod(spec, secret_env, account.metadata.name, claim),
                 ),
             ),
             # `pulumi up` waits for the rollout: a GPU node may first have to scale up from
             # zero and pull a large image, then the model loads. Ten minutes is not enough.
+            # KEDA owns the replica count once it runs; Pulumi must not reset it on each update.
             opts=pulumi.ResourceOptions(
                 parent=self,
+                ignore_changes=["spec.replicas"],
                 custom_timeouts=pulumi.CustomTimeouts(
                     create=f"{rollout_minutes(spec.startup_budget_seconds)}m",
                     update=f"{rollout_minutes(spec.startup_budget_seconds)}m",
                 ),
             ),
         )
-
+        # Voluntary evictions (node drains, scale-down) take one replica at a time; with a single
+        # replica that means a short outage rather than a GPU node that can never be drained.
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-pdb",
+            metadata=meta(engine.name),
+            spec=PodDisruptionBudgetSpecArgs(
+                max_unavailable=1, selector=LabelSelectorArgs(match_labels=labels)
+            ),
+            opts=child,
+        )
         service = k8s.core.v1.Service(
             f"{name}-svc",
-            metadata=ObjectMetaArgs(name=spec.engine.name, namespace=ns_name, labels=spec.labels),
+            metadata=meta(engine.name),
             spec=ServiceSpecArgs(
                 type="ClusterIP",
-                selector=spec.labels,
+                selector=labels,
                 ports=[ServicePortArgs(name="http", port=_SERVICE_PORT, target_port="http")],
             ),
             opts=child,
         )
+        if spec.internal_lb_annotations is not None:
+            k8s.core.v1.Service(
+                f"{name}-internal-lb",
+                metadata=meta(f"{engine.name}-internal", spec.internal_lb_annotations),
+                spec=ServiceSpecArgs(
+                    type="LoadBalancer",
+                    selector=labels,
+                    ports=[ServicePortArgs(name="http", port=_SERVICE_PORT, target_port="http")],
+                ),
+                opts=child,
+            )
+        network_policies(name, spec, meta, child)
+        if spec.autoscaling is not None:
+            scaled_object(name, spec, meta, deployment, spec.autoscaling, self)
 
         self.namespace = ns_name
-        self.service_name = service.metadata.apply(lambda meta: meta.name or spec.engine.name)
+        self.service_name = service.metadata.apply(lambda m: m.name or spec.engine.name)
         self.url = pulumi.Output.concat(
             "http://", self.service_name, ".", ns_name, ".svc.cluster.local"
         )
         self.register_outputs(
             {"namespace": self.namespace, "serviceName": self.service_name, "url": self.url}
         )
+
+    @staticmethod
+    def _token_env(
+        name: str, spec: InferenceSpec, meta: Meta, opts: pulumi.ResourceOptions
+    ) -> list[EnvVarArgs]:
+        """HF_TOKEN from a Secret through secretKeyRef: never inline in the pod spec."""
+        if spec.hf_token is None:
+            return []
+        secret = k8s.core.v1.Secret(
+            f"{name}-hf-token",
+            metadata=meta("hf-token"),
+            type="Opaque",
+            string_data={_HF_TOKEN_KEY: spec.hf_token},
+            opts=opts,
+        )
+        secret_name = secret.metadata.apply(lambda m: m.name or "hf-token")
+        return [
+            EnvVarArgs(
+                name=_HF_TOKEN_KEY,
+                value_from=EnvVarSourceArgs(
+                    secret_key_ref=SecretKeySelectorArgs(name=secret_name, key=_HF_TOKEN_KEY)
+                ),
+            )
+        ]
+
+    @staticmethod
+    def _shared_cache(
+        name: str, spec: InferenceSpec, meta: Meta, opts: pulumi.ResourceOptions
+    ) -> pulumi.Output[str] | None:
+        """One ReadWriteMany claim for every replica's weights, where the cluster offers one."""
+        if spec.shared_cache_class is None:
+            return None
+        claim = k8s.core.v1.PersistentVolumeClaim(
+            f"{name}-cache",
+            metadata=meta("model-cache"),
+            spec=PersistentVolumeClaimSpecArgs(
+                access_modes=["ReadWriteMany"],
+                storage_class_name=spec.shared_cache_class,
+                resources=VolumeResourceRequirementsArgs(requests={"storage": spec.cache_size}),
+            ),
+            opts=opts,
+        )
+        return claim.metadata.apply(lambda m: m.name or "model-cache")
+
+
+def _scrape(engine: EngineSpec) -> dict[str, str]:
+    """Pod annotations the Prometheus chart's kubernetes-pods job scrapes by."""
+    return {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": str(engine.port),
+        "prometheus.io/path": "/metrics",
+    }
 
 
 # A GPU node scaling up from zero and pulling an engine image of about 10 GB.
@@ -165,67 +242,3 @@ NODE_AND_IMAGE_MINUTES = 15
 def rollout_minutes(startup_budget_seconds: int) -> int:
     """How long `pulumi up` waits for the Deployment: node, image, then the model's startup."""
     return NODE_AND_IMAGE_MINUTES + -(-startup_budget_seconds // 60)
-
-
-def _pod_spec(spec: InferenceSpec, env: list[EnvVarArgs]) -> PodSpecArgs:
-    """The engine pod: GPU placement, shared memory, weights cache, probes."""
-    engine = spec.engine
-    gpus = spec.model.shards
-    # On an existing cluster the node shape is unknown: a modest share per GPU.
-    cpu = spec.cpu or 2 * gpus
-    memory = f"{spec.memory_gib or 16 * gpus}Gi"
-    image = spec.registry.mirror(engine.image) if spec.registry else engine.image
-    health = HTTPGetActionArgs(path=engine.health_path, port="http")
-    period = 10
-    return PodSpecArgs(
-        # The engine talks to no Kubernetes API, so it gets no token to leak.
-        automount_service_account_token=False,
-        # Service links inject <NAME>_PORT variables, which engines that read PORT can misparse.
-        enable_service_links=False,
-        node_selector=dict(spec.placement.node_selector) or None,
-        tolerations=[
-            TolerationArgs(key=t.key, operator=t.operator, value=t.value, effect=t.effect)
-            for t in spec.placement.tolerations
-        ],
-        containers=[
-            ContainerArgs(
-                name=engine.name,
-                image=image,
-                command=list(engine.command),
-                args=engine.args(spec.model),
-                ports=[ContainerPortArgs(name="http", container_port=engine.port)],
-                env=env,
-                resources=ResourceRequirementsArgs(
-                    requests={"cpu": str(cpu), "memory": memory},
-                    limits={spec.placement.gpu_resource: str(gpus), "memory": memory},
-                ),
-                # Loading weights can take many minutes; until the startup probe passes, the
-                # liveness probe stays out of the way and cannot kill a pod that is still loading.
-                startup_probe=ProbeArgs(
-                    http_get=health,
-                    period_seconds=period,
-                    failure_threshold=max(1, spec.startup_budget_seconds // period),
-                ),
-                readiness_probe=ProbeArgs(
-                    http_get=health, period_seconds=period, failure_threshold=3
-                ),
-                liveness_probe=ProbeArgs(
-                    http_get=health, period_seconds=30, timeout_seconds=5, failure_threshold=3
-                ),
-                volume_mounts=[
-                    VolumeMountArgs(name="dshm", mount_path="/dev/shm"),
-                    VolumeMountArgs(name="cache", mount_path=_CACHE_PATH),
-                ],
-            )
-        ],
-        volumes=[
-            # NCCL moves tensors between shards through /dev/shm; the container default is 64 MiB.
-            VolumeArgs(
-                name="dshm",
-                empty_dir=EmptyDirVolumeSourceArgs(medium="Memory", size_limit=spec.shm_size),
-            ),
-            VolumeArgs(
-                name="cache", empty_dir=EmptyDirVolumeSourceArgs(size_limit=spec.cache_size)
-            ),
-        ],
-    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
+from components.addons import Autoscaling, install_autoscaling
 from components.cloud import Cloud, ClusterRef, KeyRef, Placement, RegistryRef
 
 
@@ -15,6 +16,7 @@ class GpuPlatform(pulumi.ComponentResource):
     placement: Placement
     registry: RegistryRef | None
     kubeconfig: pulumi.Output[str] | None
+    autoscaling: Autoscaling
 
     def __init__(self, name: str, spec: Cloud, opts: pulumi.ResourceOptions | None = None) -> None:
         """`spec` is the adapter of the stack's cloud, from `components.cloud.cloud_for`."""
@@ -24,6 +26,7 @@ class GpuPlatform(pulumi.ComponentResource):
         self.cluster = cloud.cluster(self, self.key)
         self.placement = cloud.gpu_pool(self, self.cluster)
         self.registry = cloud.registry(self, self.key)
+        self.autoscaling = install_autoscaling(name, self.cluster, self)
         self.kubeconfig = self.cluster.kubeconfig
         self.register_outputs(
             {

@@ -27,9 +27,10 @@ service = InferenceService(
         labels=labels(settings.stack, "inference"),
         model=serving.request,
         engine=ENGINES[settings.engine],
-        # Autoscaling between replicas.min and replicas.max arrives with KEDA; until then the
-        # Deployment runs the minimum, and at least one copy so the endpoint answers.
+        # Start with one copy so `pulumi up` sees the endpoint answer; KEDA scales from there.
         replicas=max(1, settings.replicas.min),
+        min_replicas=settings.replicas.min,
+        max_replicas=settings.replicas.max,
         placement=platform.placement,
         registry=platform.registry,
         hf_token=as_secret(settings.hf_token),
@@ -38,6 +39,9 @@ service = InferenceService(
         shm_size=f"{serving.shm_gib}Gi",
         cpu=serving.cpu,
         memory_gib=serving.memory_gib,
+        internal_lb_annotations=platform.cluster.internal_lb_annotations,
+        shared_cache_class=platform.cluster.shared_cache_class,
+        autoscaling=platform.autoscaling,
     ),
     opts=pulumi.ResourceOptions(providers=[platform.cluster.provider]),
 )

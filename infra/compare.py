@@ -26,11 +26,13 @@ PLATFORM: dict[str, tuple[tuple[str, float], ...]] = {
         ("nat_gateway", HOURS_PER_MONTH),
         ("public_ip", HOURS_PER_MONTH),
         ("vpc_endpoint", 3 * 3 * HOURS_PER_MONTH),  # ECR API, ECR Docker, STS in 3 zones
+        ("load_balancer", HOURS_PER_MONTH),  # the engine's internal load balancer
         ("kms_key", 1),
         ("disk_ssd", 2 * 50 + 200),  # two 50 GB system disks, one 200 GB GPU node disk
     ),
     "azure": (
         ("control_plane_free", HOURS_PER_MONTH),
+        ("load_balancer", HOURS_PER_MONTH),
         ("nat_gateway", HOURS_PER_MONTH),
         ("public_ip", HOURS_PER_MONTH),
         ("kms_key", 1),
@@ -39,6 +41,7 @@ PLATFORM: dict[str, tuple[tuple[str, float], ...]] = {
     ),
     "gcp": (
         ("control_plane", HOURS_PER_MONTH),
+        ("load_balancer", HOURS_PER_MONTH),
         ("kms_key", 1),
         ("disk_ssd", GKE_ZONES * 50 + 200),
         ("nat_gateway", (GKE_ZONES + 1) * HOURS_PER_MONTH),  # per VM-hour: system + one GPU

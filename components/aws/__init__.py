@@ -101,7 +101,14 @@ class AwsCloud:
             opts=pulumi.ResourceOptions(parent=parent),
         )
         return ClusterRef(
-            name=self._cluster_name, provider=provider, kubeconfig=self._eks.kubeconfig
+            name=self._cluster_name,
+            provider=provider,
+            kubeconfig=self._eks.kubeconfig,
+            # The AWS cloud controller's NLB, in the private subnets only.
+            internal_lb_annotations={
+                "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+                "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+            },
         )
 
     def gpu_pool(self, parent: pulumi.Resource, cluster: ClusterRef) -> Placement:

@@ -195,7 +195,16 @@ class AzureCloud:
         )
         config = kubeconfig(group, self._cluster)
         provider = k8s.Provider(f"{name}-k8s", kubeconfig=config, opts=opts)
-        return ClusterRef(name=self._cluster_name, provider=provider, kubeconfig=config)
+        return ClusterRef(
+            name=self._cluster_name,
+            provider=provider,
+            kubeconfig=config,
+            internal_lb_annotations={
+                "service.beta.kubernetes.io/azure-load-balancer-internal": "true"
+            },
+            # Azure Files Premium, built into AKS: one ReadWriteMany weights cache for all replicas.
+            shared_cache_class="azurefile-csi-premium",
+        )
 
     def gpu_pool(self, parent: pulumi.Resource, cluster: ClusterRef) -> Placement:
         """The GPU agent pool and the NVIDIA device plugin (AKS installs only the driver)."""

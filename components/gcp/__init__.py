@@ -131,7 +131,12 @@ class GcpCloud:
         )
         config = kubeconfig(self._cluster)
         provider = k8s.Provider(f"{name}-k8s", kubeconfig=config, opts=opts)
-        return ClusterRef(name=self._cluster_name, provider=provider, kubeconfig=config)
+        return ClusterRef(
+            name=self._cluster_name,
+            provider=provider,
+            kubeconfig=config,
+            internal_lb_annotations={"networking.gke.io/load-balancer-type": "Internal"},
+        )
 
     def gpu_pool(self, parent: pulumi.Resource, cluster: ClusterRef) -> Placement:
         """System and GPU node pools; GKE installs the driver and the device plugin itself."""

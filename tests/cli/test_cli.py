@@ -148,7 +148,7 @@ def test_graph_prints_mermaid_with_dependency_edges() -> None:
     ids = {
         line.split("[")[0].strip(): line for line in lines[1:] if "[" in line and "-->" not in line
     }
-    namespace = next(i for i, line in ids.items() if "Namespace" in line)
+    namespace = next(i for i, line in ids.items() if "Namespace<br/>llm-ns" in line)
     deployment = next(i for i, line in ids.items() if "Deployment" in line)
     assert f"    {namespace} --> {deployment}" in lines
 

@@ -1,0 +1,186 @@
+"""The engine pod: hardened, placed on GPU nodes, with probes sized to the model's load time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import pulumi
+from pulumi_kubernetes.core.v1 import (
+    CapabilitiesArgs,
+    ContainerArgs,
+    ContainerPortArgs,
+    EmptyDirVolumeSourceArgs,
+    EnvVarArgs,
+    ExecActionArgs,
+    HTTPGetActionArgs,
+    LifecycleArgs,
+    LifecycleHandlerArgs,
+    PersistentVolumeClaimVolumeSourceArgs,
+    PodSecurityContextArgs,
+    PodSpecArgs,
+    ProbeArgs,
+    ResourceRequirementsArgs,
+    SeccompProfileArgs,
+    SecurityContextArgs,
+    TolerationArgs,
+    TopologySpreadConstraintArgs,
+    VolumeArgs,
+    VolumeMountArgs,
+)
+from pulumi_kubernetes.meta.v1 import LabelSelectorArgs
+
+if TYPE_CHECKING:
+    from components.inference import InferenceSpec
+
+CACHE_PATH = "/data"
+HOME = "/home/engine"
+# Above 10000 so the uid never collides with a host account; the images need no particular uid
+# once HOME, /tmp and the cache are writable volumes.
+ENGINE_UID = 10001
+# Long enough for the load balancer to stop sending new requests and for streams in flight to
+# finish; the preStop pause covers the first part, the engine's own SIGTERM drain the rest.
+GRACE_SECONDS = 120
+PRESTOP_SECONDS = 15
+PROBE_PERIOD = 10
+
+# Caches the engines write at run time, pointed at writable volumes (the root is read-only).
+_WRITABLE_ENV = {
+    "HF_HOME": CACHE_PATH,
+    "HOME": HOME,
+    "XDG_CACHE_HOME": f"{HOME}/.cache",
+    "TRITON_CACHE_DIR": f"{HOME}/.triton",
+    "NUMBA_CACHE_DIR": "/tmp/numba",
+    "OUTLINES_CACHE_DIR": "/tmp/outlines",
+}
+
+
+def _security() -> SecurityContextArgs:
+    """Restricted: non-root, no privilege escalation, no capabilities, read-only root."""
+    return SecurityContextArgs(
+        run_as_non_root=True,
+        run_as_user=ENGINE_UID,
+        run_as_group=ENGINE_UID,
+        allow_privilege_escalation=False,
+        read_only_root_filesystem=True,
+        capabilities=CapabilitiesArgs(drop=["ALL"]),
+        seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
+def _spread(labels: Mapping[str, str]) -> list[TopologySpreadConstraintArgs]:
+    """Spread replicas over zones and nodes, but never leave one unscheduled for it."""
+    return [
+        TopologySpreadConstraintArgs(
+            max_skew=1,
+            topology_key=key,
+            when_unsatisfiable="ScheduleAnyway",
+            label_selector=LabelSelectorArgs(match_labels=dict(labels)),
+        )
+        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+    ]
+
+
+def _volumes(spec: InferenceSpec, cache_claim: pulumi.Input[str] | None) -> list[VolumeArgs]:
+    cache = (
+        VolumeArgs(
+            name="cache",
+            persistent_volume_claim=PersistentVolumeClaimVolumeSourceArgs(claim_name=cache_claim),
+        )
+        if cache_claim is not None
+        else VolumeArgs(
+            name="cache", empty_dir=EmptyDirVolumeSourceArgs(size_limit=spec.cache_size)
+        )
+    )
+    return [
+        # NCCL moves tensors between shards through /dev/shm; the container default is 64 MiB.
+        VolumeArgs(
+            name="dshm",
+            empty_dir=EmptyDirVolumeSourceArgs(medium="Memory", size_limit=spec.shm_size),
+        ),
+        cache,
+        VolumeArgs(name="tmp", empty_dir=EmptyDirVolumeSourceArgs(size_limit="10Gi")),
+        VolumeArgs(name="home", empty_dir=EmptyDirVolumeSourceArgs(size_limit="10Gi")),
+    ]
+
+
+def engine_pod(
+    spec: InferenceSpec,
+    secret_env: list[EnvVarArgs],
+    service_account: pulumi.Input[str],
+    cache_claim: pulumi.Input[str] | None,
+) -> PodSpecArgs:
+    """The engine pod: GPU placement, shared memory, weights cache, probes, restricted context."""
+    engine = spec.engine
+    gpus = spec.model.shards
+    # On an existing cluster the node shape is unknown: a modest share per GPU.
+    cpu = str(spec.cpu or 2 * gpus)
+    memory = f"{spec.memory_gib or 16 * gpus}Gi"
+    image = spec.registry.mirror(engine.image) if spec.registry else engine.image
+    health = HTTPGetActionArgs(path=engine.health_path, port="http")
+    env = [EnvVarArgs(name=k, value=v) for k, v in sorted(_WRITABLE_ENV.items())] + secret_env
+    return PodSpecArgs(
+        service_account_name=service_account,
+        # The engine talks to no Kubernetes API, so it gets no token to leak.
+        automount_service_account_token=False,
+        # Service links inject <NAME>_PORT variables, which engines that read PORT can misparse.
+        enable_service_links=False,
+        security_context=PodSecurityContextArgs(
+            run_as_non_root=True,
+            run_as_user=ENGINE_UID,
+            run_as_group=ENGINE_UID,
+            fs_group=ENGINE_UID,  # the cache volume becomes writable for the engine's uid
+            seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
+        ),
+        termination_grace_period_seconds=GRACE_SECONDS,
+        node_selector=dict(spec.placement.node_selector) or None,
+        tolerations=[
+            TolerationArgs(key=t.key, operator=t.operator, value=t.value, effect=t.effect)
+            for t in spec.placement.tolerations
+        ],
+        topology_spread_constraints=_spread(spec.labels),
+        containers=[
+            ContainerArgs(
+                name=engine.name,
+                image=image,
+                # Tags are pinned releases; Always re-checks the tag's digest at each start, so a
+                # node never runs a stale or tampered local copy (layers stay cached).
+                image_pull_policy="Always",
+                command=list(engine.command),
+                args=engine.args(spec.model),
+                ports=[ContainerPortArgs(name="http", container_port=engine.port)],
+                env=env,
+                resources=ResourceRequirementsArgs(
+                    requests={"cpu": cpu, "memory": memory},
+                    limits={spec.placement.gpu_resource: str(gpus), "cpu": cpu, "memory": memory},
+                ),
+                security_context=_security(),
+                # Loading weights can take many minutes; until the startup probe passes, the
+                # liveness probe stays out of the way and cannot kill a pod that is still loading.
+                startup_probe=ProbeArgs(
+                    http_get=health,
+                    period_seconds=PROBE_PERIOD,
+                    failure_threshold=max(1, spec.startup_budget_seconds // PROBE_PERIOD),
+                ),
+                readiness_probe=ProbeArgs(
+                    http_get=health, period_seconds=PROBE_PERIOD, failure_threshold=3
+                ),
+                liveness_probe=ProbeArgs(
+                    http_get=health, period_seconds=30, timeout_seconds=5, failure_threshold=3
+                ),
+                # Endpoints take a few seconds to drop a terminating pod; keep serving meanwhile.
+                lifecycle=LifecycleArgs(
+                    pre_stop=LifecycleHandlerArgs(
+                        exec_=ExecActionArgs(command=["sleep", str(PRESTOP_SECONDS)])
+                    )
+                ),
+                volume_mounts=[
+                    VolumeMountArgs(name="dshm", mount_path="/dev/shm"),
+                    VolumeMountArgs(name="cache", mount_path=CACHE_PATH),
+                    VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                    VolumeMountArgs(name="home", mount_path=HOME),
+                ],
+            )
+        ],
+        volumes=_volumes(spec, cache_claim),
+    )
