@@ -10,9 +10,11 @@ from pulumi_kubernetes.core.v1 import (
     ContainerArgs,
     EnvVarArgs,
     HostPathVolumeSourceArgs,
+    PodSecurityContextArgs,
     PodSpecArgs,
     PodTemplateSpecArgs,
     ResourceRequirementsArgs,
+    SeccompProfileArgs,
     SecurityContextArgs,
     TolerationArgs,
     VolumeArgs,
@@ -49,6 +51,9 @@ def nvidia_device_plugin(
                 spec=PodSpecArgs(
                     priority_class_name="system-node-critical",
                     automount_service_account_token=False,
+                    security_context=PodSecurityContextArgs(
+                        seccomp_profile=SeccompProfileArgs(type="RuntimeDefault")
+                    ),
                     node_selector=dict(placement.node_selector) or None,
                     tolerations=[
                         *tolerations,
@@ -61,13 +66,18 @@ def nvidia_device_plugin(
                             # Keep running on a node whose driver is still loading; the
                             # plugin registers the GPUs once it can see them.
                             env=[EnvVarArgs(name="FAIL_ON_INIT_ERROR", value="false")],
+                            image_pull_policy="Always",
+                            # Root, because the kubelet's socket directory belongs to root; but
+                            # nothing else: no capabilities, no escalation, a read-only root.
                             security_context=SecurityContextArgs(
                                 allow_privilege_escalation=False,
+                                read_only_root_filesystem=True,
                                 capabilities=CapabilitiesArgs(drop=["ALL"]),
+                                seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
                             ),
                             resources=ResourceRequirementsArgs(
                                 requests={"cpu": "50m", "memory": "64Mi"},
-                                limits={"memory": "128Mi"},
+                                limits={"cpu": "100m", "memory": "128Mi"},
                             ),
                             volume_mounts=[
                                 VolumeMountArgs(name="device-plugins", mount_path=SOCKET_DIR)

@@ -13,11 +13,8 @@ from pulumi_kubernetes.apps.v1 import (
     RollingUpdateDeploymentArgs,
 )
 from pulumi_kubernetes.core.v1 import (
-    EnvVarArgs,
-    EnvVarSourceArgs,
     PersistentVolumeClaimSpecArgs,
     PodTemplateSpecArgs,
-    SecretKeySelectorArgs,
     ServicePortArgs,
     ServiceSpecArgs,
     VolumeResourceRequirementsArgs,
@@ -28,11 +25,13 @@ from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 from components.addons import Autoscaling
 from components.cloud import Placement, RegistryRef
 from components.engines import EngineSpec, ServeRequest
-from components.pod import engine_pod
+from components.pod import TOKEN_KEY, engine_pod
 from components.traffic import Meta, network_policies, scaled_object
 
-_HF_TOKEN_KEY = "HF_TOKEN"
 _SERVICE_PORT = 80
+# Object names do not mention the engine: switching engines must not replace the Service,
+# its address, or anything else that callers and policies hold on to.
+SERVICE = "inference"
 
 
 @dataclass(frozen=True)
@@ -105,14 +104,14 @@ class InferenceService(pulumi.ComponentResource):
             )
 
         account = k8s.core.v1.ServiceAccount(
-            f"{name}-sa", metadata=meta(engine.name), automount_service_account_token=False,
+            f"{name}-sa", metadata=meta(SERVICE), automount_service_account_token=False,
             opts=child,
         )  # fmt: skip
-        secret_env = self._token_env(name, spec, meta, child)
+        token_secret = self._token_secret(name, spec, meta, child)
         claim = self._shared_cache(name, spec, meta, child)
         deployment = k8s.apps.v1.Deployment(
             name,
-            metadata=meta(engine.name),
+            metadata=meta(SERVICE),
             spec=DeploymentSpecArgs(
                 replicas=spec.replicas,
                 selector=LabelSelectorArgs(match_labels=labels),
@@ -123,7 +122,7 @@ class InferenceService(pulumi.ComponentResource):
                 ),
                 template=PodTemplateSpecArgs(
                     metadata=ObjectMetaArgs(labels=labels, annotations=_scrape(engine)),
-                    spec=engine_pod(spec, secret_env, account.metadata.name, claim),
+                    spec=engine_pod(spec, token_secret, account.metadata.name, claim),
                 ),
             ),
             # `pulumi up` waits for the rollout: a GPU node may first have to scale up from
@@ -142,7 +141,7 @@ class InferenceService(pulumi.ComponentResource):
         # replica that means a short outage rather than a GPU node that can never be drained.
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb",
-            metadata=meta(engine.name),
+            metadata=meta(SERVICE),
             spec=PodDisruptionBudgetSpecArgs(
                 max_unavailable=1, selector=LabelSelectorArgs(match_labels=labels)
             ),
@@ -150,7 +149,7 @@ class InferenceService(pulumi.ComponentResource):
         )
         service = k8s.core.v1.Service(
             f"{name}-svc",
-            metadata=meta(engine.name),
+            metadata=meta(SERVICE),
             spec=ServiceSpecArgs(
                 type="ClusterIP",
                 selector=labels,
@@ -161,7 +160,7 @@ class InferenceService(pulumi.ComponentResource):
         if spec.internal_lb_annotations is not None:
             k8s.core.v1.Service(
                 f"{name}-internal-lb",
-                metadata=meta(f"{engine.name}-internal", spec.internal_lb_annotations),
+                metadata=meta(f"{SERVICE}-internal", spec.internal_lb_annotations),
                 spec=ServiceSpecArgs(
                     type="LoadBalancer",
                     selector=labels,
@@ -174,7 +173,7 @@ class InferenceService(pulumi.ComponentResource):
             scaled_object(name, spec, meta, deployment, spec.autoscaling, self)
 
         self.namespace = ns_name
-        self.service_name = service.metadata.apply(lambda m: m.name or spec.engine.name)
+        self.service_name = service.metadata.apply(lambda m: m.name or SERVICE)
         self.url = pulumi.Output.concat(
             "http://", self.service_name, ".", ns_name, ".svc.cluster.local"
         )
@@ -183,28 +182,20 @@ class InferenceService(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _token_env(
+    def _token_secret(
         name: str, spec: InferenceSpec, meta: Meta, opts: pulumi.ResourceOptions
-    ) -> list[EnvVarArgs]:
-        """HF_TOKEN from a Secret through secretKeyRef: never inline in the pod spec."""
+    ) -> pulumi.Output[str] | None:
+        """The Hugging Face token as a Secret, which the pod mounts as a file."""
         if spec.hf_token is None:
-            return []
+            return None
         secret = k8s.core.v1.Secret(
             f"{name}-hf-token",
             metadata=meta("hf-token"),
             type="Opaque",
-            string_data={_HF_TOKEN_KEY: spec.hf_token},
+            string_data={TOKEN_KEY: spec.hf_token},
             opts=opts,
         )
-        secret_name = secret.metadata.apply(lambda m: m.name or "hf-token")
-        return [
-            EnvVarArgs(
-                name=_HF_TOKEN_KEY,
-                value_from=EnvVarSourceArgs(
-                    secret_key_ref=SecretKeySelectorArgs(name=secret_name, key=_HF_TOKEN_KEY)
-                ),
-            )
-        ]
+        return secret.metadata.apply(lambda m: m.name or "hf-token")
 
     @staticmethod
     def _shared_cache(

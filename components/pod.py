@@ -14,6 +14,7 @@ from pulumi_kubernetes.core.v1 import (
     EnvVarArgs,
     ExecActionArgs,
     HTTPGetActionArgs,
+    KeyToPathArgs,
     LifecycleArgs,
     LifecycleHandlerArgs,
     PersistentVolumeClaimVolumeSourceArgs,
@@ -22,6 +23,7 @@ from pulumi_kubernetes.core.v1 import (
     ProbeArgs,
     ResourceRequirementsArgs,
     SeccompProfileArgs,
+    SecretVolumeSourceArgs,
     SecurityContextArgs,
     TolerationArgs,
     TopologySpreadConstraintArgs,
@@ -34,6 +36,10 @@ if TYPE_CHECKING:
     from components.inference import InferenceSpec
 
 CACHE_PATH = "/data"
+TOKEN_KEY = "HF_TOKEN"
+# Where huggingface_hub (vLLM, SGLang, TGI's downloader) and TGI's router (hf-hub, which reads
+# $HF_HOME/token) both find the token: a file from the Secret, never an environment variable.
+TOKEN_PATH = f"{CACHE_PATH}/token"
 HOME = "/home/engine"
 # Above 10000 so the uid never collides with a host account; the images need no particular uid
 # once HOME, /tmp and the cache are writable volumes.
@@ -106,7 +112,7 @@ def _volumes(spec: InferenceSpec, cache_claim: pulumi.Input[str] | None) -> list
 
 def engine_pod(
     spec: InferenceSpec,
-    secret_env: list[EnvVarArgs],
+    token_secret: pulumi.Input[str] | None,
     service_account: pulumi.Input[str],
     cache_claim: pulumi.Input[str] | None,
 ) -> PodSpecArgs:
@@ -118,7 +124,31 @@ def engine_pod(
     memory = f"{spec.memory_gib or 16 * gpus}Gi"
     image = spec.registry.mirror(engine.image) if spec.registry else engine.image
     health = HTTPGetActionArgs(path=engine.health_path, port="http")
-    env = [EnvVarArgs(name=k, value=v) for k, v in sorted(_WRITABLE_ENV.items())] + secret_env
+    env = [EnvVarArgs(name=k, value=v) for k, v in sorted(_WRITABLE_ENV.items())]
+    mounts = [
+        VolumeMountArgs(name="dshm", mount_path="/dev/shm"),
+        VolumeMountArgs(name="cache", mount_path=CACHE_PATH),
+        VolumeMountArgs(name="tmp", mount_path="/tmp"),
+        VolumeMountArgs(name="home", mount_path=HOME),
+    ]
+    volumes = _volumes(spec, cache_claim)
+    if token_secret is not None:
+        env.append(EnvVarArgs(name="HF_TOKEN_PATH", value=TOKEN_PATH))
+        mounts.append(
+            VolumeMountArgs(
+                name="hf-token", mount_path=TOKEN_PATH, sub_path="token", read_only=True
+            )
+        )
+        volumes.append(
+            VolumeArgs(
+                name="hf-token",
+                secret=SecretVolumeSourceArgs(
+                    secret_name=token_secret,
+                    items=[KeyToPathArgs(key=TOKEN_KEY, path="token")],
+                    default_mode=0o440,
+                ),
+            )
+        )
     return PodSpecArgs(
         service_account_name=service_account,
         # The engine talks to no Kubernetes API, so it gets no token to leak.
@@ -174,13 +204,8 @@ def engine_pod(
                         exec_=ExecActionArgs(command=["sleep", str(PRESTOP_SECONDS)])
                     )
                 ),
-                volume_mounts=[
-                    VolumeMountArgs(name="dshm", mount_path="/dev/shm"),
-                    VolumeMountArgs(name="cache", mount_path=CACHE_PATH),
-                    VolumeMountArgs(name="tmp", mount_path="/tmp"),
-                    VolumeMountArgs(name="home", mount_path=HOME),
-                ],
+                volume_mounts=mounts,
             )
         ],
-        volumes=_volumes(spec, cache_claim),
+        volumes=volumes,
     )

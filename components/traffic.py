@@ -65,7 +65,7 @@ def network_policies(
         callers += [NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=c)) for c in PRIVATE_RANGES]
     k8s.networking.v1.NetworkPolicy(
         f"{name}-engine",
-        metadata=meta(f"{spec.engine.name}-traffic"),
+        metadata=meta("inference-traffic"),
         spec=NetworkPolicySpecArgs(
             pod_selector=LabelSelectorArgs(match_labels=spec.labels),
             policy_types=["Ingress", "Egress"],
@@ -120,7 +120,7 @@ def scaled_object(
         f"{name}-scaler",
         api_version="keda.sh/v1alpha1",
         kind="ScaledObject",
-        metadata=meta(spec.engine.name),
+        metadata=meta("inference"),
         spec={
             "scaleTargetRef": {"name": deployment.metadata.apply(lambda m: m.name)},
             "minReplicaCount": spec.min_replicas,

@@ -105,6 +105,22 @@ def graph(
     sys.stdout.write(mermaid(stack_plan))
 
 
+@app.command()
+def render(
+    stack: Annotated[str, typer.Argument(help="The stack to render.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the YAML files into.")],
+    stacks_dir: StacksDir = Path("stacks"),
+) -> None:
+    """Write the stack's Kubernetes objects as YAML, one file each, secrets redacted."""
+    from infra.render import write_manifests
+
+    (stack_plan,) = plan_files(stack_files([stack], stacks_dir))
+    if out.exists() and not out.is_dir():
+        raise SettingsError(stack, "--out", f"{out} is not a folder", "name a folder to write to")
+    files = write_manifests(stack_plan, out)
+    _out.print(f"{len(files)} objects written to {out}")
+
+
 app.command("size")(size)
 app.command("compare")(compare_command)
 app.command("cost")(cost)

@@ -59,9 +59,10 @@ def plan_all(parsed: Sequence[Parsed]) -> list[Plan]:
         for settings, _, _ in parsed:
             cloud_for(settings)
         return [plan_validated(*stack) for stack in parsed]
-    # Every program builds an InferenceService: load its Kubernetes classes once, before the
-    # fork, instead of once in every worker.
-    importlib.import_module("components.inference")
+    # Every program builds a GpuPlatform (with KEDA and Prometheus) and an InferenceService:
+    # load their Kubernetes classes once, before the fork, instead of once in every worker.
+    for module in ("components.platform", "components.inference"):
+        importlib.import_module(module)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(_plan_group, group) for group in ordered]

@@ -14,14 +14,27 @@ import pulumi_kubernetes as k8s
 from pulumi_kubernetes.apps.v1 import DeploymentSpecArgs
 from pulumi_kubernetes.core.v1 import (
     CapabilitiesArgs,
+    ConfigMapProjectionArgs,
     ContainerArgs,
+    ContainerPortArgs,
+    DownwardAPIProjectionArgs,
+    DownwardAPIVolumeFileArgs,
     EnvVarArgs,
+    HTTPGetActionArgs,
+    KeyToPathArgs,
+    ObjectFieldSelectorArgs,
     PodSecurityContextArgs,
     PodSpecArgs,
     PodTemplateSpecArgs,
+    ProbeArgs,
+    ProjectedVolumeSourceArgs,
     ResourceRequirementsArgs,
     SeccompProfileArgs,
     SecurityContextArgs,
+    ServiceAccountTokenProjectionArgs,
+    VolumeArgs,
+    VolumeMountArgs,
+    VolumeProjectionArgs,
 )
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
@@ -101,6 +114,48 @@ NAMESPACE_RULES = [
 ]
 
 
+# cluster-autoscaler serves /health-check on its metrics address (default :8085).
+HEALTH_PORT = 8085
+TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def _health() -> ProbeArgs:
+    return ProbeArgs(
+        http_get=HTTPGetActionArgs(path="/health-check", port="health"), period_seconds=30
+    )
+
+
+def api_token_volume() -> VolumeArgs:
+    """A one-hour, auto-rotated API token, CA and namespace: what automounting would provide."""
+    return VolumeArgs(
+        name="api-token",
+        projected=ProjectedVolumeSourceArgs(
+            sources=[
+                VolumeProjectionArgs(
+                    service_account_token=ServiceAccountTokenProjectionArgs(
+                        path="token", expiration_seconds=3600
+                    )
+                ),
+                VolumeProjectionArgs(
+                    config_map=ConfigMapProjectionArgs(
+                        name="kube-root-ca.crt", items=[KeyToPathArgs(key="ca.crt", path="ca.crt")]
+                    )
+                ),
+                VolumeProjectionArgs(
+                    downward_api=DownwardAPIProjectionArgs(
+                        items=[
+                            DownwardAPIVolumeFileArgs(
+                                path="namespace",
+                                field_ref=ObjectFieldSelectorArgs(field_path="metadata.namespace"),
+                            )
+                        ]
+                    )
+                ),
+            ]
+        ),
+    )
+
+
 def build_autoscaler(
     name: str,
     eks: EksRef,
@@ -175,6 +230,10 @@ def build_autoscaler(
                 metadata=ObjectMetaArgs(labels=labels),
                 spec=PodSpecArgs(
                     service_account_name=account_.metadata.name,
+                    # It does call the API, with a token mounted explicitly below instead: the
+                    # same files automounting would give, but visible and bounded.
+                    automount_service_account_token=False,
+                    volumes=[api_token_volume()],
                     priority_class_name="system-cluster-critical",
                     node_selector={POOL_LABEL: "system"},
                     security_context=PodSecurityContextArgs(
@@ -201,9 +260,18 @@ def build_autoscaler(
                                 ]
                             ),
                             env=[EnvVarArgs(name="AWS_REGION", value=account.region)],
+                            image_pull_policy="Always",
+                            ports=[ContainerPortArgs(name="health", container_port=HEALTH_PORT)],
+                            liveness_probe=_health(),
+                            readiness_probe=_health(),
+                            volume_mounts=[
+                                VolumeMountArgs(
+                                    name="api-token", mount_path=TOKEN_DIR, read_only=True
+                                )
+                            ],
                             resources=ResourceRequirementsArgs(
                                 requests={"cpu": "100m", "memory": "600Mi"},
-                                limits={"memory": "600Mi"},
+                                limits={"cpu": "100m", "memory": "600Mi"},
                             ),
                             security_context=SecurityContextArgs(
                                 allow_privilege_escalation=False,

@@ -1,61 +1,64 @@
-"""Checkov, an independent scanner, reads the manifests the program renders and agrees."""
+"""Checkov, an independent scanner, reads what `llmplane render` writes for every shipped stack."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
-from infra.render import kubernetes_manifests, to_yaml
-from infra.settings import parse
-from infra.synth import plan_validated
-from tests.conftest import REPO, config_with
+from infra.render import write_manifests
+from tests.conftest import REPO, STACKS, config_with
+from tests.plans import plan_config, shipped
 
 CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
+CONFIG = REPO / "checkov.yaml"
+# Still failing, and why: NVIDIA's device plugin serves no health endpoint (its own Helm chart
+# sets no probes either), so a probe would have to guess. Open work, not a skip.
+KNOWN_GAPS = {("CKV_K8S_8", "DaemonSet"), ("CKV_K8S_9", "DaemonSet")}
 
-# What the first InferenceService must already get right. The hardening of the pod
-# (securityContext, NetworkPolicy, image digests) is a separate piece of work.
-MUST_PASS = {
-    "CKV_K8S_8": "liveness probe",
-    "CKV_K8S_9": "readiness probe",
-    "CKV_K8S_10": "CPU requests",
-    "CKV_K8S_12": "memory requests",
-    "CKV_K8S_13": "memory limits",
-    "CKV_K8S_14": "image tag is not latest",
-    "CKV_K8S_16": "no privileged container",
-    "CKV_K8S_17": "no host PID",
-    "CKV_K8S_18": "no host IPC",
-    "CKV_K8S_19": "no host network",
-    "CKV_K8S_21": "not the default namespace",
-    "CKV_K8S_26": "no host port",
-    "CKV_K8S_27": "no Docker socket",
-    "CKV_K8S_38": "no service account token",
-}
+
+def _checkov(folder: Path) -> dict:
+    result = subprocess.run(
+        [str(CHECKOV), "-d", str(folder), "--framework", "kubernetes", "-o", "json",
+         "--config-file", str(CONFIG)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    report = json.loads(result.stdout)
+    return report["results"] if isinstance(report, dict) else report[0]["results"]
+
+
+def test_the_skip_list_is_short_and_every_skip_is_explained() -> None:
+    skips = yaml.safe_load(CONFIG.read_text())["skip-check"]
+    assert 0 < len(skips) <= 3
+    text = CONFIG.read_text()
+    for check in skips:
+        # The comment right above each id says why it is skipped.
+        assert re.search(rf"#[^\n]+\n(  #[^\n]+\n)*  - {check}\n", text), check
 
 
 @pytest.mark.skipif(not CHECKOV.exists(), reason="checkov is installed by `make install`")
-def test_checkov_passes_the_basics_on_rendered_manifests(tmp_path: Path) -> None:
+def test_checkov_passes_every_shipped_stack_but_the_known_gaps(tmp_path: Path) -> None:
+    stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in STACKS.glob("Pulumi.*.yaml"))
+    for stack in stacks:
+        write_manifests(shipped(stack), tmp_path / stack)
+    # The token check: a stack with a Hugging Face token renders its Secret too.
     config = config_with(hfToken="hf_TokenThatMustNotReachTheManifests")
-    secret = frozenset({"llmplane:hfToken"})
-    plan = plan_validated(parse("scan", config, secret), config, secret)
-    manifests = to_yaml(kubernetes_manifests(plan))
-    assert "hf_TokenThatMustNotReachTheManifests" not in manifests
-    (tmp_path / "llmplane.yaml").write_text(manifests)
+    token_plan = plan_config("scan", config, frozenset({"llmplane:hfToken"}))
+    files = write_manifests(token_plan, tmp_path / "scan")
+    assert not any("hf_TokenThatMustNotReachTheManifests" in f.read_text() for f in files)
 
-    result = subprocess.run(
-        [str(CHECKOV), "-d", str(tmp_path), "--framework", "kubernetes", "-o", "json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    report = json.loads(result.stdout)["results"]
-    passed = {(c["check_id"], c["resource"].split(".")[0]) for c in report["passed_checks"]}
-    failed = {(c["check_id"], c["resource"].split(".")[0]) for c in report["failed_checks"]}
-    for check_id, what in MUST_PASS.items():
-        assert (check_id, "Deployment") in passed, f"{check_id} ({what}) should pass"
-        assert (check_id, "Deployment") not in failed
-    for kind in ("Deployment", "Service", "Secret"):
-        assert ("CKV_K8S_21", kind) in passed, f"{kind} must not be in the default namespace"
+    results = _checkov(tmp_path)
+    failed = {(c["check_id"], c["resource"].split(".")[0]) for c in results["failed_checks"]}
+    passed = results["passed_checks"]
+    assert failed <= KNOWN_GAPS, sorted(failed - KNOWN_GAPS)
+    assert len(passed) > 900  # about 40 checks on each of ~90 objects; a scan that ran
+    engine_checks = {c["check_id"] for c in passed if c["resource"].startswith("Deployment.llm-")}
+    # The engine pods' hardening, as Checkov sees it.
+    for check in ("CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_28", "CKV_K8S_31", "CKV_K8S_37",
+                  "CKV_K8S_38", "CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_11", "CKV_K8S_13"):  # fmt: skip
+        assert check in engine_checks, check
+    assert ("CKV2_K8S_6", "Pod") not in failed  # every pod is covered by a NetworkPolicy

@@ -67,10 +67,21 @@ def test_deployment_depends_on_the_namespace_and_secret_it_uses() -> None:
     assert namespace["urn"] in deployment["dependencies"]
     assert secret["urn"] in deployment["dependencies"]
     assert namespace["urn"] in secret["dependencies"]
-    env = {e["name"]: e for e in _container(plan)["env"]}
-    ref = env["HF_TOKEN"]["valueFrom"]["secretKeyRef"]
-    assert ref == {"name": secret["inputs"]["metadata"]["name"], "key": "HF_TOKEN"}
-    assert "value" not in env["HF_TOKEN"]
+    # The token reaches the engine as a read-only file from the Secret, never as an env value.
+    container = _container(plan)
+    env = {e["name"]: e for e in container["env"]}
+    assert "HF_TOKEN" not in env and env["HF_TOKEN_PATH"]["value"] == "/data/token"
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "hf-token")
+    assert mount == {
+        "name": "hf-token",
+        "mountPath": "/data/token",
+        "subPath": "token",
+        "readOnly": True,
+    }
+    pod = one(plan, "kubernetes:apps/v1:Deployment")["inputs"]["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["hf-token"]["secret"]["secretName"] == secret["inputs"]["metadata"]["name"]
+    assert volumes["hf-token"]["secret"]["items"] == [{"key": "HF_TOKEN", "path": "token"}]
 
 
 def test_secret_values_are_redacted_everywhere() -> None:
@@ -83,10 +94,10 @@ def test_secret_values_are_redacted_everywhere() -> None:
     assert plan["outputs"]["kubeconfig"] == REDACTED
 
 
-def test_without_a_token_there_is_no_secret_and_no_env_reference() -> None:
+def test_without_a_token_there_is_no_secret_and_no_token_file() -> None:
     plan = plan_stack(STACKS / "Pulumi.kubernetes-dev.yaml")
     assert not of_type(plan, "kubernetes:core/v1:Secret")
-    assert "HF_TOKEN" not in {e["name"] for e in _container(plan)["env"]}
+    assert "HF_TOKEN_PATH" not in {e["name"] for e in _container(plan)["env"]}
 
 
 def test_placement_reaches_the_pod(stack_file: StackWriter) -> None:
