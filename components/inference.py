@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -25,6 +26,8 @@ from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 from components.addons import Autoscaling
 from components.cloud import Placement, RegistryRef
 from components.engines import EngineSpec, ServeRequest
+from components.gateway import GatewaySpec, build_gateway
+from components.outputs import field
 from components.pod import TOKEN_KEY, engine_pod
 from components.traffic import Meta, network_policies, scaled_object
 
@@ -74,6 +77,8 @@ class InferenceSpec:
     """ReadWriteMany storage class for a weights cache all replicas share; None: per pod."""
     autoscaling: Autoscaling | None = None
     """KEDA and Prometheus; None leaves the replica count fixed."""
+    gateway: GatewaySpec | None = None
+    """The public gateway's keys and certificate; None: no public endpoint at all."""
 
 
 class InferenceService(pulumi.ComponentResource):
@@ -169,6 +174,13 @@ class InferenceService(pulumi.ComponentResource):
                 opts=child,
             )
         network_policies(name, spec, meta, child)
+        self.public_url: pulumi.Output[str] | None = None
+        if spec.gateway is not None:
+            upstream = pulumi.Output.concat(
+                "http://", SERVICE, ".", ns_name, f".svc.cluster.local:{_SERVICE_PORT}"
+            )
+            public = build_gateway(name, spec.gateway, upstream, labels, meta, child)
+            self.public_url = public.status.apply(_load_balancer_url)
         if spec.autoscaling is not None:
             scaled_object(name, spec, meta, deployment, spec.autoscaling, self)
 
@@ -215,6 +227,16 @@ class InferenceService(pulumi.ComponentResource):
             opts=opts,
         )
         return claim.metadata.apply(lambda m: m.name or "model-cache")
+
+
+def _load_balancer_url(status: Any) -> str:
+    """https://<address> once the cloud has given the gateway's load balancer one."""
+    balancer = field(status, "load_balancer") if status is not None else None
+    ingress = (field(balancer, "ingress") if balancer is not None else None) or []
+    if not ingress:
+        return "https://<load balancer address pending>"
+    first = ingress[0]
+    return f"https://{field(first, 'hostname') or field(first, 'ip')}"
 
 
 def _scrape(engine: EngineSpec) -> dict[str, str]:

@@ -60,6 +60,14 @@ def network_policies(
                 namespace_selector=_namespace(spec.autoscaling.monitoring_namespace)
             )
         )
+    if spec.gateway is not None:
+        from components.gateway import gateway_labels
+
+        callers.append(
+            NetworkPolicyPeerArgs(
+                pod_selector=LabelSelectorArgs(match_labels=gateway_labels(spec.labels))
+            )
+        )
     if spec.internal_lb_annotations is not None:
         # The internal load balancer delivers clients of the private network.
         callers += [NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=c)) for c in PRIVATE_RANGES]

@@ -4,6 +4,7 @@ import pulumi
 
 from components.cloud import as_secret, cloud_for
 from components.engines import ENGINES
+from components.gateway import gateway_spec
 from components.inference import InferenceService, InferenceSpec
 from components.naming import dns_label, labels
 from components.platform import GpuPlatform
@@ -42,6 +43,7 @@ service = InferenceService(
         internal_lb_annotations=platform.cluster.internal_lb_annotations,
         shared_cache_class=platform.cluster.shared_cache_class,
         autoscaling=platform.autoscaling,
+        gateway=gateway_spec(settings),
     ),
     opts=pulumi.ResourceOptions(providers=[platform.cluster.provider]),
 )
@@ -52,5 +54,7 @@ pulumi.export("engine", settings.engine)
 pulumi.export("gpu", gpu_summary(serving))
 pulumi.export("namespace", service.namespace)
 pulumi.export("endpoint", service.url)
+if service.public_url is not None:
+    pulumi.export("publicEndpoint", service.public_url)
 if platform.kubeconfig is not None:
     pulumi.export("kubeconfig", platform.kubeconfig)

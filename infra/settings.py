@@ -259,7 +259,8 @@ class StackSettings(_Spec):
         default_factory=ClusterSettings, description="managed cluster settings"
     )
     exposure: Exposure = Field(
-        default="internal", description="internal (in-cluster only) or public"
+        default="internal",
+        description="internal (in-cluster only) or public (behind an authenticating gateway)",
     )
     hf_token: SecretStr | None = Field(
         default=None, description="Hugging Face token for gated models (a Pulumi secret)"
@@ -275,6 +276,18 @@ class StackSettings(_Spec):
     mirror_token: SecretStr | None = Field(
         default=None,
         description="access token on the engine image's public registry (a Pulumi secret)",
+    )
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description="exposure public: comma-separated API keys callers send as a Bearer token",
+    )
+    tls_certificate: str | None = Field(
+        default=None,
+        pattern=r"^-----BEGIN CERTIFICATE-----",
+        description="exposure public: the gateway's PEM certificate chain",
+    )
+    tls_key: SecretStr | None = Field(
+        default=None, description="exposure public: the certificate's PEM private key (a secret)"
     )
     tags: dict[str, str] = Field(default_factory=dict, description="extra tags on every resource")
     provider: ProviderSettings = Field(

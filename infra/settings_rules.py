@@ -12,6 +12,7 @@ from pydantic.alias_generators import to_camel
 from components.engines import ENGINES
 from components.naming import PROJECT, REQUIRED_TAGS, TAG_KEY_PATTERN, TAG_VALUE_PATTERN
 from infra.errors import SettingsError
+from infra.stackfile import SECRET_PLACEHOLDER
 
 if TYPE_CHECKING:
     from infra.settings import StackSettings
@@ -49,7 +50,10 @@ _PROVIDER_PATTERNS: dict[str, re.Pattern[str]] = {
 
 
 # Keys Pulumi.yaml declares `secret: true`: they must arrive encrypted.
-SECRET_KEYS = ("llmplane:hfToken", "llmplane:mirrorToken")
+SECRET_KEYS = ("llmplane:hfToken", "llmplane:mirrorToken", "llmplane:apiKeys", "llmplane:tlsKey")
+GATEWAY_KEYS = ("apiKeys", "tlsCertificate", "tlsKey")
+# Long random keys only: a short key can be guessed through a public endpoint.
+MIN_API_KEY_LENGTH = 32
 
 
 def check_combinations(
@@ -107,14 +111,48 @@ def check_combinations(
     _check_mirror(settings)
     _check_cluster(settings)
     _check_tags(settings)
+    _check_exposure(settings)
+
+
+def _check_exposure(settings: StackSettings) -> None:
+    """Public means behind TLS and API keys; the gateway's keys mean nothing otherwise."""
+    given = {
+        "apiKeys": settings.api_keys,
+        "tlsCertificate": settings.tls_certificate,
+        "tlsKey": settings.tls_key,
+    }
     if settings.exposure == "public":
-        raise SettingsError(
-            stack,
-            "llmplane:exposure",
-            "public exposure needs TLS and authentication in front of the engine, "
-            "which this version of llmplane does not create",
-            "use internal and reach the service with kubectl port-forward or your own gateway",
-        )
+        for key in GATEWAY_KEYS:
+            if given[key] is None:
+                raise SettingsError(
+                    settings.stack,
+                    f"{PROJECT}:{key}",
+                    "is missing; a public endpoint needs TLS and API keys in front of the engine",
+                    "set llmplane:apiKeys (secret), llmplane:tlsCertificate and "
+                    "llmplane:tlsKey (secret), or use exposure: internal",
+                )
+        assert settings.api_keys is not None
+        value = settings.api_keys.get_secret_value()
+        keys = [k.strip() for k in value.split(",")]
+        # Offline, an encrypted value stands as a placeholder; `pulumi up` checks the real keys.
+        if value != SECRET_PLACEHOLDER and any(
+            len(k) < MIN_API_KEY_LENGTH or not k.isprintable() or " " in k for k in keys
+        ):
+            raise SettingsError(
+                settings.stack,
+                f"{PROJECT}:apiKeys",
+                f"holds a key shorter than {MIN_API_KEY_LENGTH} characters or with spaces",
+                "use random keys, e.g. `openssl rand -hex 32`, separated by commas",
+            )
+        return
+    for key in GATEWAY_KEYS:
+        if given[key] is not None:
+            raise SettingsError(
+                settings.stack,
+                f"{PROJECT}:{key}",
+                "is set, but only a public endpoint has a gateway",
+                "remove it, or set llmplane:exposure: public",
+            )
 
 
 def _check_not_above(stack: str, key: str, value: int, limit_key: str, limit: int) -> None:

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from infra.render import write_manifests
+from tests.components.test_gateway import PUBLIC, SECRETS
 from tests.conftest import REPO, STACKS, config_with
 from tests.plans import plan_config, shipped
 
@@ -45,9 +46,9 @@ def test_checkov_passes_every_shipped_stack_but_the_known_gaps(tmp_path: Path) -
     stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in STACKS.glob("Pulumi.*.yaml"))
     for stack in stacks:
         write_manifests(shipped(stack), tmp_path / stack)
-    # The token check: a stack with a Hugging Face token renders its Secret too.
-    config = config_with(hfToken="hf_TokenThatMustNotReachTheManifests")
-    token_plan = plan_config("scan", config, frozenset({"llmplane:hfToken"}))
+    # A public stack with a Hugging Face token: its gateway and Secrets are scanned too.
+    config = config_with(hfToken="hf_TokenThatMustNotReachTheManifests", **PUBLIC)
+    token_plan = plan_config("scan", config, SECRETS | {"llmplane:hfToken"})
     files = write_manifests(token_plan, tmp_path / "scan")
     assert not any("hf_TokenThatMustNotReachTheManifests" in f.read_text() for f in files)
 

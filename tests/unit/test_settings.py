@@ -195,7 +195,7 @@ def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
         ),
         (config_with(tags={"stack": "x"}), "llmplane:tags.stack", "llmplane sets itself"),
         (config_with(tags={"Team": "ML"}), "llmplane:tags.Team", "not valid on every cloud"),
-        (config_with(exposure="public"), "llmplane:exposure", "TLS and authentication"),
+        (config_with(exposure="public"), "llmplane:apiKeys", "needs TLS and API keys"),
         # Network, mirror and admin keys: only where they mean something.
         (
             config_with(network={"natGateways": "perZone"}),

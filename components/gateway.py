@@ -1,0 +1,259 @@
+"""The public gateway: TLS and API keys in front of the engine, the only public way in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_kubernetes.apps.v1 import DeploymentSpecArgs
+from pulumi_kubernetes.core.v1 import (
+    CapabilitiesArgs,
+    ConfigMapVolumeSourceArgs,
+    ContainerArgs,
+    ContainerPortArgs,
+    EmptyDirVolumeSourceArgs,
+    HTTPGetActionArgs,
+    PodSecurityContextArgs,
+    PodSpecArgs,
+    PodTemplateSpecArgs,
+    ProbeArgs,
+    ResourceRequirementsArgs,
+    SeccompProfileArgs,
+    SecretVolumeSourceArgs,
+    SecurityContextArgs,
+    ServicePortArgs,
+    ServiceSpecArgs,
+    VolumeArgs,
+    VolumeMountArgs,
+)
+from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
+from pulumi_kubernetes.networking.v1 import (
+    NetworkPolicyEgressRuleArgs,
+    NetworkPolicyIngressRuleArgs,
+    NetworkPolicyPeerArgs,
+    NetworkPolicyPortArgs,
+    NetworkPolicySpecArgs,
+)
+from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
+
+from components.cloud import as_secret
+
+if TYPE_CHECKING:
+    from components.traffic import Meta
+    from infra.settings import StackSettings
+
+# nginx 1.28 (stable) in NGINX's unprivileged image: no root, listens above 1024.
+IMAGE = "nginxinc/nginx-unprivileged:1.28.0-alpine"
+PORT = 8443
+UID = 10101
+NAME = "gateway"
+# Streams of generated tokens can run for minutes; the gateway must not cut them.
+READ_TIMEOUT_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class GatewaySpec:
+    """What the public gateway needs: the keys it accepts and its certificate."""
+
+    api_keys: pulumi.Output[str]
+    """Comma-separated API keys, a Pulumi secret."""
+    tls_certificate: str
+    """PEM certificate chain."""
+    tls_key: pulumi.Output[str]
+    """PEM private key, a Pulumi secret."""
+
+
+def gateway_spec(settings: StackSettings) -> GatewaySpec | None:
+    """The gateway a public stack asks for; None for an internal one."""
+    if settings.exposure != "public":
+        return None
+    keys, key = as_secret(settings.api_keys), as_secret(settings.tls_key)
+    assert keys is not None and key is not None and settings.tls_certificate is not None
+    return GatewaySpec(api_keys=keys, tls_certificate=settings.tls_certificate, tls_key=key)
+
+
+def gateway_labels(engine_labels: dict[str, str]) -> dict[str, str]:
+    """The engine's labels, renamed so that neither selector matches the other's pods."""
+    instance = engine_labels["app.kubernetes.io/instance"].removesuffix("-inference")
+    return {
+        **engine_labels,
+        "app.kubernetes.io/name": NAME,
+        "app.kubernetes.io/instance": f"{instance}-{NAME}",
+    }
+
+
+def keys_map(api_keys: str) -> str:
+    """nginx `map` entries: each accepted Authorization header value maps to 1."""
+    keys = sorted({key.strip() for key in api_keys.split(",") if key.strip()})
+    return "".join(f'"Bearer {key}" 1;\n' for key in keys)
+
+
+def nginx_config(upstream: str) -> str:
+    """TLS, a health path, and every other path only with a known Bearer key."""
+    return f"""map $http_authorization $llmplane_authorized {{
+    default 0;
+    include /etc/nginx/keys/keys.map;
+}}
+server {{
+    listen {PORT} ssl;
+    http2 on;
+    ssl_certificate /etc/nginx/tls/tls.crt;
+    ssl_certificate_key /etc/nginx/tls/tls.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    client_max_body_size 10m;
+    server_tokens off;
+    location = /healthz {{
+        access_log off;
+        return 200 "ok\\n";
+    }}
+    location / {{
+        if ($llmplane_authorized = 0) {{
+            return 401;
+        }}
+        proxy_pass {upstream};
+        proxy_http_version 1.1;
+        # The engine never sees the callers' keys.
+        proxy_set_header Authorization "";
+        proxy_buffering off;
+        proxy_read_timeout {READ_TIMEOUT_SECONDS}s;
+    }}
+}}
+"""
+
+
+def _pod(labels: dict[str, str]) -> PodSpecArgs:
+    health = HTTPGetActionArgs(path="/healthz", port="https", scheme="HTTPS")
+    writable = ("/tmp", "/var/cache/nginx")
+    return PodSpecArgs(
+        automount_service_account_token=False,
+        enable_service_links=False,
+        security_context=PodSecurityContextArgs(
+            run_as_non_root=True,
+            run_as_user=UID,
+            run_as_group=UID,
+            seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
+        ),
+        containers=[
+            ContainerArgs(
+                name=NAME,
+                image=IMAGE,
+                image_pull_policy="Always",
+                ports=[ContainerPortArgs(name="https", container_port=PORT)],
+                security_context=SecurityContextArgs(
+                    allow_privilege_escalation=False,
+                    read_only_root_filesystem=True,
+                    capabilities=CapabilitiesArgs(drop=["ALL"]),
+                ),
+                resources=ResourceRequirementsArgs(
+                    requests={"cpu": "100m", "memory": "128Mi"},
+                    limits={"cpu": "500m", "memory": "256Mi"},
+                ),
+                liveness_probe=ProbeArgs(http_get=health, period_seconds=20),
+                readiness_probe=ProbeArgs(http_get=health, period_seconds=10),
+                volume_mounts=[
+                    VolumeMountArgs(name="config", mount_path="/etc/nginx/conf.d", read_only=True),
+                    VolumeMountArgs(name="keys", mount_path="/etc/nginx/keys", read_only=True),
+                    VolumeMountArgs(name="tls", mount_path="/etc/nginx/tls", read_only=True),
+                    *(VolumeMountArgs(name=f"w{i}", mount_path=p) for i, p in enumerate(writable)),
+                ],
+            )
+        ],
+        volumes=[
+            VolumeArgs(name="config", config_map=ConfigMapVolumeSourceArgs(name=f"{NAME}-config")),
+            VolumeArgs(name="keys", secret=SecretVolumeSourceArgs(secret_name=f"{NAME}-keys")),
+            VolumeArgs(name="tls", secret=SecretVolumeSourceArgs(secret_name=f"{NAME}-tls")),
+            *(VolumeArgs(name=f"w{i}", empty_dir=EmptyDirVolumeSourceArgs()) for i in range(2)),
+        ],
+    )
+
+
+def build_gateway(
+    name: str,
+    spec: GatewaySpec,
+    upstream: pulumi.Input[str],
+    engine_labels: dict[str, str],
+    meta: Meta,
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.Service:
+    """Secrets, config, two nginx replicas, a PDB, NetworkPolicy and the public LoadBalancer."""
+    labels = gateway_labels(engine_labels)
+    objects: list[pulumi.Resource] = [
+        k8s.core.v1.Secret(
+            f"{name}-gateway-keys",
+            metadata=meta(f"{NAME}-keys"),
+            type="Opaque",
+            string_data={"keys.map": pulumi.Output.secret(spec.api_keys.apply(keys_map))},
+            opts=opts,
+        ),
+        k8s.core.v1.Secret(
+            f"{name}-gateway-tls",
+            metadata=meta(f"{NAME}-tls"),
+            type="kubernetes.io/tls",
+            string_data={"tls.crt": spec.tls_certificate, "tls.key": spec.tls_key},
+            opts=opts,
+        ),
+        k8s.core.v1.ConfigMap(
+            f"{name}-gateway-config",
+            metadata=meta(f"{NAME}-config"),
+            data={"default.conf": pulumi.Output.from_input(upstream).apply(nginx_config)},
+            opts=opts,
+        ),
+    ]
+    k8s.apps.v1.Deployment(
+        f"{name}-gateway",
+        metadata=meta(NAME),
+        spec=DeploymentSpecArgs(
+            replicas=2,
+            selector=LabelSelectorArgs(match_labels=labels),
+            template=PodTemplateSpecArgs(metadata=ObjectMetaArgs(labels=labels), spec=_pod(labels)),
+        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=objects)),
+    )
+    k8s.policy.v1.PodDisruptionBudget(
+        f"{name}-gateway-pdb",
+        metadata=meta(NAME),
+        spec=PodDisruptionBudgetSpecArgs(
+            min_available=1, selector=LabelSelectorArgs(match_labels=labels)
+        ),
+        opts=opts,
+    )
+    https = [NetworkPolicyPortArgs(port="https", protocol="TCP")]
+    k8s.networking.v1.NetworkPolicy(
+        f"{name}-gateway-traffic",
+        metadata=meta(f"{NAME}-traffic"),
+        spec=NetworkPolicySpecArgs(
+            pod_selector=LabelSelectorArgs(match_labels=labels),
+            policy_types=["Ingress", "Egress"],
+            # Anyone may knock; nginx turns away every request without a known key.
+            ingress=[NetworkPolicyIngressRuleArgs(ports=https)],
+            egress=[
+                NetworkPolicyEgressRuleArgs(
+                    to=[
+                        NetworkPolicyPeerArgs(
+                            pod_selector=LabelSelectorArgs(match_labels=engine_labels)
+                        )
+                    ],
+                    ports=[NetworkPolicyPortArgs(port="http", protocol="TCP")],
+                ),
+                NetworkPolicyEgressRuleArgs(
+                    ports=[
+                        NetworkPolicyPortArgs(port=53, protocol="UDP"),
+                        NetworkPolicyPortArgs(port=53, protocol="TCP"),
+                    ]
+                ),
+            ],
+        ),
+        opts=opts,
+    )
+    return k8s.core.v1.Service(
+        f"{name}-gateway-svc",
+        metadata=meta(NAME),
+        spec=ServiceSpecArgs(
+            type="LoadBalancer",
+            selector=labels,
+            ports=[ServicePortArgs(name="https", port=443, target_port="https")],
+        ),
+        opts=opts,
+    )
