@@ -41,6 +41,16 @@ class ClusterRef:
 
 
 @dataclass(frozen=True)
+class WorkloadIdentity:
+    """How a Kubernetes ServiceAccount becomes a cloud identity: its annotations, pod labels."""
+
+    annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """ServiceAccount annotations naming the cloud identity."""
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels the pods need for the cloud's identity webhook (AKS)."""
+
+
+@dataclass(frozen=True)
 class Toleration:
     """A pod toleration for a GPU node taint."""
 
@@ -174,6 +184,12 @@ class Cloud(Protocol):
 
     def registry(self, parent: pulumi.Resource, key: KeyRef | None) -> RegistryRef | None:
         """The private registry that mirrors the engine image."""
+        ...
+
+    def workload_identity(
+        self, parent: pulumi.Resource, namespace: str, service_account: str
+    ) -> WorkloadIdentity:
+        """A cloud identity with no permissions, bound to the engine's ServiceAccount."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 
 from components.addons import Autoscaling
-from components.cloud import Placement, RegistryRef
+from components.cloud import Placement, RegistryRef, WorkloadIdentity
 from components.engines import EngineSpec, ServeRequest
 from components.gateway import GatewaySpec, build_gateway
 from components.outputs import field
@@ -79,6 +80,8 @@ class InferenceSpec:
     """KEDA and Prometheus; None leaves the replica count fixed."""
     gateway: GatewaySpec | None = None
     """The public gateway's keys and certificate; None: no public endpoint at all."""
+    identity: WorkloadIdentity = dataclasses.field(default_factory=WorkloadIdentity)
+    """The cloud identity the engine's ServiceAccount maps to (none by default)."""
 
 
 class InferenceService(pulumi.ComponentResource):
@@ -100,7 +103,9 @@ class InferenceService(pulumi.ComponentResource):
         )
         ns_name = namespace.metadata.apply(lambda meta: meta.name or spec.namespace)
 
-        def meta(object_name: str, annotations: Mapping[str, str] | None = None) -> ObjectMetaArgs:
+        def meta(
+            object_name: str, annotations: Mapping[str, pulumi.Input[str]] | None = None
+        ) -> ObjectMetaArgs:
             return ObjectMetaArgs(
                 name=object_name,
                 namespace=ns_name,
@@ -109,9 +114,11 @@ class InferenceService(pulumi.ComponentResource):
             )
 
         account = k8s.core.v1.ServiceAccount(
-            f"{name}-sa", metadata=meta(SERVICE), automount_service_account_token=False,
+            f"{name}-sa",
+            metadata=meta(SERVICE, spec.identity.annotations),
+            automount_service_account_token=False,
             opts=child,
-        )  # fmt: skip
+        )
         token_secret = self._token_secret(name, spec, meta, child)
         claim = self._shared_cache(name, spec, meta, child)
         deployment = k8s.apps.v1.Deployment(
@@ -126,7 +133,10 @@ class InferenceService(pulumi.ComponentResource):
                     rolling_update=RollingUpdateDeploymentArgs(max_surge=1, max_unavailable=0),
                 ),
                 template=PodTemplateSpecArgs(
-                    metadata=ObjectMetaArgs(labels=labels, annotations=_scrape(engine)),
+                    metadata=ObjectMetaArgs(
+                        labels={**labels, **spec.identity.pod_labels},
+                        annotations=_scrape(engine),
+                    ),
                     spec=engine_pod(spec, token_secret, account.metadata.name, claim),
                 ),
             ),

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cloud import ClusterRef, KeyRef, Placement, RegistryRef, Toleration, as_secret
+from components.cloud import (
+    ClusterRef,
+    KeyRef,
+    Placement,
+    RegistryRef,
+    Toleration,
+    WorkloadIdentity,
+    as_secret,
+)
 
 if TYPE_CHECKING:
     from infra.settings import StackSettings
@@ -47,3 +55,9 @@ class ExistingCluster:
     def registry(self, parent: pulumi.Resource, key: KeyRef | None) -> RegistryRef | None:
         """None: images come straight from their public registries."""
         return None
+
+    def workload_identity(
+        self, parent: pulumi.Resource, namespace: str, service_account: str
+    ) -> WorkloadIdentity:
+        """None to bind: which identity system the cluster has is the owner's business."""
+        return WorkloadIdentity()

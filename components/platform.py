@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from components.addons import Autoscaling, install_autoscaling
-from components.cloud import Cloud, ClusterRef, KeyRef, Placement, RegistryRef
+from components.cloud import Cloud, ClusterRef, KeyRef, Placement, RegistryRef, WorkloadIdentity
 
 
 class GpuPlatform(pulumi.ComponentResource):
@@ -17,9 +17,16 @@ class GpuPlatform(pulumi.ComponentResource):
     registry: RegistryRef | None
     kubeconfig: pulumi.Output[str] | None
     autoscaling: Autoscaling
+    identity: WorkloadIdentity
 
-    def __init__(self, name: str, spec: Cloud, opts: pulumi.ResourceOptions | None = None) -> None:
-        """`spec` is the adapter of the stack's cloud, from `components.cloud.cloud_for`."""
+    def __init__(
+        self,
+        name: str,
+        spec: Cloud,
+        opts: pulumi.ResourceOptions | None = None,
+        workload: tuple[str, str] = ("", ""),
+    ) -> None:
+        """`spec` is the stack cloud's adapter; `workload` the engine's (namespace, account)."""
         super().__init__("llmplane:index:GpuPlatform", name, None, opts)
         cloud = spec
         self.key = cloud.key(self)
@@ -27,6 +34,7 @@ class GpuPlatform(pulumi.ComponentResource):
         self.placement = cloud.gpu_pool(self, self.cluster)
         self.registry = cloud.registry(self, self.key)
         self.autoscaling = install_autoscaling(name, self.cluster, self)
+        self.identity = cloud.workload_identity(self, *workload)
         self.kubeconfig = self.cluster.kubeconfig
         self.register_outputs(
             {

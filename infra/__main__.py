@@ -5,7 +5,7 @@ import pulumi
 from components.cloud import as_secret, cloud_for
 from components.engines import ENGINES
 from components.gateway import gateway_spec
-from components.inference import InferenceService, InferenceSpec
+from components.inference import SERVICE, InferenceService, InferenceSpec
 from components.naming import dns_label, labels
 from components.platform import GpuPlatform
 from infra.errors import SettingsError
@@ -20,11 +20,12 @@ except SettingsError as error:
     # RunError makes the engine print the message alone, without a Python traceback.
     raise pulumi.RunError(str(error)) from None
 
-platform = GpuPlatform("llm", cloud)
+namespace = dns_label("llm", settings.stack)
+platform = GpuPlatform("llm", cloud, workload=(namespace, SERVICE))
 service = InferenceService(
     "llm",
     InferenceSpec(
-        namespace=dns_label("llm", settings.stack),
+        namespace=namespace,
         labels=labels(settings.stack, "inference"),
         model=serving.request,
         engine=ENGINES[settings.engine],
@@ -44,6 +45,7 @@ service = InferenceService(
         shared_cache_class=platform.cluster.shared_cache_class,
         autoscaling=platform.autoscaling,
         gateway=gateway_spec(settings),
+        identity=platform.identity,
     ),
     opts=pulumi.ResourceOptions(providers=[platform.cluster.provider]),
 )

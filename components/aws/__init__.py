@@ -29,6 +29,7 @@ from components.cloud import (
     KeyRef,
     Placement,
     RegistryRef,
+    WorkloadIdentity,
     mirror_credentials,
     supported_version,
 )
@@ -152,6 +153,21 @@ class AwsCloud:
         nvidia_device_plugin(f"{name}-device-plugin", placement, k8s_opts)
         build_autoscaler(name, eks, account, self._version, self._tags, parent, k8s_opts)
         return placement
+
+    def workload_identity(
+        self, parent: pulumi.Resource, namespace: str, service_account: str
+    ) -> WorkloadIdentity:
+        """An IRSA role only the engine's ServiceAccount can assume, with no policy attached."""
+        assert self._eks is not None, "cluster() runs first"
+        role = irsa_role(
+            f"{self._name(parent)}-engine",
+            self._eks,
+            namespace,
+            service_account,
+            self._tags,
+            parent,
+        )
+        return WorkloadIdentity(annotations={"eks.amazonaws.com/role-arn": role.arn})
 
     def registry(self, parent: pulumi.Resource, key: KeyRef | None) -> RegistryRef | None:
         """ECR, and the pull-through cache the nodes pull the engine image through."""

@@ -34,6 +34,7 @@ from components.cloud import (
     KeyRef,
     Placement,
     RegistryRef,
+    WorkloadIdentity,
     mirror_credentials,
     supported_version,
 )
@@ -217,6 +218,33 @@ class AzureCloud:
             pulumi.ResourceOptions(parent=parent, provider=cluster.provider),
         )
         return placement
+
+    def workload_identity(
+        self, parent: pulumi.Resource, namespace: str, service_account: str
+    ) -> WorkloadIdentity:
+        """A managed identity with no roles, federated with the engine's ServiceAccount."""
+        assert self._cluster is not None, "cluster() runs first"
+        name, group = parent.pulumi_resource_name, self._group_name(parent)
+        opts = pulumi.ResourceOptions(parent=parent)
+        identity = azure.managedidentity.UserAssignedIdentity(
+            f"{name}-engine", resource_group_name=group, tags=self._tags, opts=opts
+        )
+        issuer = self._cluster.oidc_issuer_profile.apply(
+            lambda profile: field(profile, "issuer_url") if profile is not None else None
+        )
+        azure.managedidentity.FederatedIdentityCredential(
+            f"{name}-engine-federation",
+            resource_group_name=group,
+            resource_name_=identity.name,
+            issuer=issuer.apply(lambda url: url or ""),
+            subject=f"system:serviceaccount:{namespace}:{service_account}",
+            audiences=["api://AzureADTokenExchange"],
+            opts=opts,
+        )
+        return WorkloadIdentity(
+            annotations={"azure.workload.identity/client-id": identity.client_id},
+            pod_labels={"azure.workload.identity/use": "true"},
+        )
 
     def registry(self, parent: pulumi.Resource, key: KeyRef | None) -> RegistryRef | None:
         """ACR Premium, private, CMK-encrypted, caching the engine image."""

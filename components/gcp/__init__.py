@@ -14,6 +14,7 @@ from components.cloud import (
     KeyRef,
     Placement,
     RegistryRef,
+    WorkloadIdentity,
     mirror_credentials,
     supported_version,
 )
@@ -152,6 +153,27 @@ class GcpCloud:
             [self._grants.compute],
             parent,
         )
+
+    def workload_identity(
+        self, parent: pulumi.Resource, namespace: str, service_account: str
+    ) -> WorkloadIdentity:
+        """A Google service account with no roles that the engine's ServiceAccount may act as."""
+        name = parent.pulumi_resource_name
+        opts = pulumi.ResourceOptions(parent=parent)
+        account = gcp.serviceaccount.Account(
+            f"{name}-engine",
+            account_id=f"{self._cluster_name}-engine"[:30],
+            display_name=f"llmplane {self._cluster_name} inference engine",
+            opts=opts,
+        )
+        gcp.serviceaccount.IAMMember(
+            f"{name}-engine-workload-identity",
+            service_account_id=account.name,
+            role="roles/iam.workloadIdentityUser",
+            member=f"serviceAccount:{self._project}.svc.id.goog[{namespace}/{service_account}]",
+            opts=opts,
+        )
+        return WorkloadIdentity(annotations={"iam.gke.io/gcp-service-account": account.email})
 
     def registry(self, parent: pulumi.Resource, key: KeyRef | None) -> RegistryRef | None:
         """The remote cache of the engine's registry and a repository for your own images."""

@@ -68,7 +68,7 @@ def test_workload_identity_shielded_nodes_and_node_account(dev: dict[str, Any]) 
     assert cluster["datapathProvider"] == "ADVANCED_DATAPATH"
     assert cluster["monitoringConfig"]["managedPrometheus"] == {"enabled": True}
     assert cluster["removeDefaultNodePool"] is True
-    account = one(dev, "gcp:serviceaccount/account:Account")["inputs"]
+    account = one(dev, "gcp:serviceaccount/account:Account", "llm-nodes")["inputs"]
     email = f"{account['accountId']}@my-llmplane-project.iam.gserviceaccount.com"
     for pool in of_type(dev, POOL):
         node = pool["inputs"]["nodeConfig"]

@@ -20,6 +20,7 @@ SERVICE = "kubernetes:core/v1:Service"
 SCALER = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 MIRROR_RULE = "azure-native:containerregistry:CacheRule"
+AZURE_IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 MANAGED = ["aws-dev", "aws-prod", "azure-dev", "gcp-dev"]
 ALL = [*MANAGED, "kubernetes-dev"]
 
@@ -221,3 +222,40 @@ def test_the_grafana_dashboard_covers_every_engines_metrics() -> None:
     for engine in ENGINES.values():
         assert engine.queue_metric in exprs, engine.name
     assert {v["name"] for v in dashboard["templating"]["list"]} == {"datasource", "namespace"}
+
+
+@pytest.mark.parametrize(
+    ("stack", "annotation", "identity_type"),
+    [
+        ("aws-dev", "eks.amazonaws.com/role-arn", "aws:iam/role:Role"),
+        ("azure-dev", "azure.workload.identity/client-id", AZURE_IDENTITY),
+        ("gcp-dev", "iam.gke.io/gcp-service-account", "gcp:serviceaccount/account:Account"),
+    ],
+)  # fmt: skip
+def test_the_engine_has_its_own_cloud_identity_with_no_permissions(
+    stack: str, annotation: str, identity_type: str
+) -> None:
+    plan = shipped(stack)
+    account = one(plan, "kubernetes:core/v1:ServiceAccount", "llm-sa")["inputs"]
+    assert account["automountServiceAccountToken"] is False
+    assert account["metadata"]["annotations"][annotation]
+    identity = one(plan, identity_type, "llm-engine" + ("-irsa" if stack == "aws-dev" else ""))
+    # Bound to exactly this namespace's `inference` account...
+    text = json.dumps([r["inputs"] for r in plan["resources"] if "llm-engine" in r["name"]])
+    assert f"{plan['outputs']['namespace']}" in text and "inference" in text
+    # ...and granted nothing: no policy, role assignment or IAM role refers to it.
+    grants = ("rolePolicyAttachment", "rolePolicy:", "RoleAssignment", "iAMMember:IAMMember")
+    for resource in plan["resources"]:
+        # The one binding allowed is the federation itself: the account may act as the identity.
+        if resource["name"].endswith("-workload-identity"):
+            assert resource["inputs"]["role"] == "roles/iam.workloadIdentityUser"
+            continue
+        if any(g in resource["type"] for g in grants):
+            assert identity["urn"] not in resource["dependencies"], resource["name"]
+    labels = _engine_pod_labels(plan)
+    assert (labels.get("azure.workload.identity/use") == "true") == (stack == "azure-dev")
+
+
+def _engine_pod_labels(plan: Plan) -> dict[str, str]:
+    deployment = one(plan, DEPLOYMENT, "llm")["inputs"]["spec"]
+    return deployment["template"]["metadata"]["labels"]
