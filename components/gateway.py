@@ -9,20 +9,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes.apps.v1 import DeploymentSpecArgs
 from pulumi_kubernetes.core.v1 import (
-    CapabilitiesArgs,
     ConfigMapVolumeSourceArgs,
     ContainerArgs,
     ContainerPortArgs,
     EmptyDirVolumeSourceArgs,
     HTTPGetActionArgs,
-    PodSecurityContextArgs,
     PodSpecArgs,
     PodTemplateSpecArgs,
     ProbeArgs,
     ResourceRequirementsArgs,
-    SeccompProfileArgs,
     SecretVolumeSourceArgs,
-    SecurityContextArgs,
     ServicePortArgs,
     ServiceSpecArgs,
     VolumeArgs,
@@ -39,6 +35,7 @@ from pulumi_kubernetes.networking.v1 import (
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 
 from components.cloud import as_secret
+from components.pod import restricted_container, restricted_pod
 
 if TYPE_CHECKING:
     from components.traffic import Meta
@@ -129,23 +126,14 @@ def _pod(labels: dict[str, str]) -> PodSpecArgs:
     return PodSpecArgs(
         automount_service_account_token=False,
         enable_service_links=False,
-        security_context=PodSecurityContextArgs(
-            run_as_non_root=True,
-            run_as_user=UID,
-            run_as_group=UID,
-            seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
-        ),
+        security_context=restricted_pod(UID),
         containers=[
             ContainerArgs(
                 name=NAME,
                 image=IMAGE,
                 image_pull_policy="Always",
                 ports=[ContainerPortArgs(name="https", container_port=PORT)],
-                security_context=SecurityContextArgs(
-                    allow_privilege_escalation=False,
-                    read_only_root_filesystem=True,
-                    capabilities=CapabilitiesArgs(drop=["ALL"]),
-                ),
+                security_context=restricted_container(UID),
                 resources=ResourceRequirementsArgs(
                     requests={"cpu": "100m", "memory": "128Mi"},
                     limits={"cpu": "500m", "memory": "256Mi"},

@@ -61,15 +61,26 @@ _WRITABLE_ENV = {
 }
 
 
-def _security() -> SecurityContextArgs:
+def restricted_container(uid: int) -> SecurityContextArgs:
     """Restricted: non-root, no privilege escalation, no capabilities, read-only root."""
     return SecurityContextArgs(
         run_as_non_root=True,
-        run_as_user=ENGINE_UID,
-        run_as_group=ENGINE_UID,
+        run_as_user=uid,
+        run_as_group=uid,
         allow_privilege_escalation=False,
         read_only_root_filesystem=True,
         capabilities=CapabilitiesArgs(drop=["ALL"]),
+        seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
+def restricted_pod(uid: int, fs_group: int | None = None) -> PodSecurityContextArgs:
+    """The pod-level half: non-root uid, RuntimeDefault seccomp, and a group for its volumes."""
+    return PodSecurityContextArgs(
+        run_as_non_root=True,
+        run_as_user=uid,
+        run_as_group=uid,
+        fs_group=fs_group,
         seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
     )
 
@@ -155,13 +166,8 @@ def engine_pod(
         automount_service_account_token=False,
         # Service links inject <NAME>_PORT variables, which engines that read PORT can misparse.
         enable_service_links=False,
-        security_context=PodSecurityContextArgs(
-            run_as_non_root=True,
-            run_as_user=ENGINE_UID,
-            run_as_group=ENGINE_UID,
-            fs_group=ENGINE_UID,  # the cache volume becomes writable for the engine's uid
-            seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
-        ),
+        # fs_group: the cache volume becomes writable for the engine's uid.
+        security_context=restricted_pod(ENGINE_UID, fs_group=ENGINE_UID),
         termination_grace_period_seconds=GRACE_SECONDS,
         node_selector=dict(spec.placement.node_selector) or None,
         tolerations=[
@@ -184,7 +190,7 @@ def engine_pod(
                     requests={"cpu": cpu, "memory": memory},
                     limits={spec.placement.gpu_resource: str(gpus), "cpu": cpu, "memory": memory},
                 ),
-                security_context=_security(),
+                security_context=restricted_container(ENGINE_UID),
                 # Loading weights can take many minutes; until the startup probe passes, the
                 # liveness probe stays out of the way and cannot kill a pod that is still loading.
                 startup_probe=ProbeArgs(
