@@ -229,6 +229,9 @@ PRICERS: dict[str, Callable[[Context, Resource], None]] = {
     "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
     "aws:kms/key:Key": _fee("kms_key", "KMS customer managed key", ONE),
     "aws:ecr/repository:Repository": _registry_storage,
+    "aws:efs/fileSystem:FileSystem": lambda c, r: c.add_fee(
+        r, "shared_cache_storage", "EFS weights cache (GB-months)", Counts.fixed(1), usage=True
+    ),
     "azure-native:containerservice:ManagedCluster": _aks_cluster,
     "azure-native:containerservice:AgentPool": lambda c, r: _aks_pool(c, r, r["inputs"]),
     "azure-native:network:NatGateway": _nat,

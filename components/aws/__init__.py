@@ -11,6 +11,8 @@ import pulumi_kubernetes as k8s
 from components.aws.account import Account
 from components.aws.autoscaler import build_autoscaler
 from components.aws.ecr import build_registry
+from components.aws.efs import STORAGE_CLASS as SHARED_CACHE_CLASS
+from components.aws.efs import build_shared_cache
 from components.aws.eks import (
     DEFAULT_VERSION,
     SUPPORTED_VERSIONS,
@@ -110,6 +112,8 @@ class AwsCloud:
                 "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
                 "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
             },
+            # EFS, built with the node groups below: one weights cache for every replica.
+            shared_cache_class=SHARED_CACHE_CLASS,
         )
 
     def gpu_pool(self, parent: pulumi.Resource, cluster: ClusterRef) -> Placement:
@@ -151,6 +155,9 @@ class AwsCloud:
             parent=parent, provider=cluster.provider, depends_on=[system]
         )
         nvidia_device_plugin(f"{name}-device-plugin", placement, k8s_opts)
+        build_shared_cache(
+            name, eks, network, key_arn, account, [system], self._tags, parent, k8s_opts
+        )
         build_autoscaler(name, eks, account, self._version, self._tags, parent, k8s_opts)
         return placement
 

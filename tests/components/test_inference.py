@@ -81,16 +81,36 @@ def test_shared_memory_and_the_weights_cache(stack: str) -> None:
     assert volumes["dshm"]["emptyDir"] == {"medium": "Memory", "sizeLimit": shm}
     plan = shipped(stack)
     claims = of_type(plan, "kubernetes:core/v1:PersistentVolumeClaim")
-    if stack == "azure-dev":
-        # Azure Files Premium: one ReadWriteMany cache, so no replica downloads the weights twice.
+    shared = {
+        "azure-dev": "azurefile-csi-premium",
+        "aws-dev": "llmplane-efs",
+        "aws-prod": "llmplane-efs",
+    }
+    if stack in shared:
+        # One ReadWriteMany cache (Azure Files Premium, or EFS): no replica downloads twice.
         (claim,) = claims
         assert claim["inputs"]["spec"]["accessModes"] == ["ReadWriteMany"]
-        assert claim["inputs"]["spec"]["storageClassName"] == "azurefile-csi-premium"
+        assert claim["inputs"]["spec"]["storageClassName"] == shared[stack]
         assert volumes["cache"]["persistentVolumeClaim"]["claimName"] == "model-cache"
     else:
-        # Per pod: sized to the weights plus a tenth, at least 100 GiB (145 GiB for 70B).
+        # Per pod: sized to the weights plus a tenth, at least 100 GiB.
         cache = f"{_serving(stack).cache_gib}Gi"
         assert not claims and volumes["cache"]["emptyDir"]["sizeLimit"] == cache
+
+
+def test_the_eks_cache_is_encrypted_and_reachable_only_from_the_nodes() -> None:
+    plan = shipped("aws-dev")
+    filesystem = one(plan, "aws:efs/fileSystem:FileSystem")["inputs"]
+    key = one(plan, "aws:kms/key:Key")
+    assert filesystem["encrypted"] is True and filesystem["kmsKeyId"].startswith("arn:aws:kms:")
+    assert key["urn"] in one(plan, "aws:efs/fileSystem:FileSystem")["dependencies"]
+    (rule,) = one(plan, "aws:ec2/securityGroup:SecurityGroup", "llm-cache-nfs")["inputs"]["ingress"]
+    assert (rule["fromPort"], rule["toPort"]) == (2049, 2049)
+    assert rule["securityGroups"][0].startswith("sg-") and not rule.get("cidrBlocks")
+    assert len(of_type(plan, "aws:efs/mountTarget:MountTarget")) == 3
+    storage = one(plan, "kubernetes:storage.k8s.io/v1:StorageClass")["inputs"]
+    assert storage["provisioner"] == "efs.csi.aws.com"
+    assert storage["parameters"]["uid"] == str(ENGINE_UID)
 
 
 @pytest.mark.parametrize("stack", ALL)
