@@ -49,17 +49,28 @@ class ServeRequest:
 class Flags:
     """How one engine spells the options every engine has; None where it lacks one."""
 
-    model: str | None  # None: the model id is the first positional argument
+    model: str | None
+    """The model flag; None: the model id is the first positional argument."""
     shards: str
+    """Tensor-parallel degree."""
     quantize: str
+    """Quantization method."""
     max_total_tokens: str
+    """Longest prompt plus answer."""
     max_input_tokens: str | None = None
+    """Longest prompt; None where the engine has no such flag."""
     batch_prefill_tokens: str | None = None
+    """Most prompt tokens in one prefill batch."""
     memory_fraction: str | None = None
+    """Share of GPU memory the engine may claim."""
     revision: str = "--revision"
+    """Model repo revision."""
     host: str = "--host"
+    """Address to bind."""
     port: str = "--port"
+    """Port to listen on."""
     extra: tuple[str, ...] = ()
+    """Flags the engine always gets (e.g. SGLang's --enable-metrics)."""
 
 
 @dataclass(frozen=True)
