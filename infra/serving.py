@@ -8,7 +8,7 @@ from typing import Any
 
 from components.engines import ServeRequest
 from infra.architecture import Architecture
-from infra.catalog import Price, Shape, prices, require_shape, shapes
+from infra.catalog import Price, Shape, nearest_names, prices, regions, require_shape, shapes
 from infra.errors import SettingsError
 from infra.model_source import builtin
 from infra.settings import StackSettings
@@ -118,6 +118,14 @@ def _choose(
         )
     count = settings.gpu.count if "count" in settings.gpu.model_fields_set else None
     region = _region(settings)
+    priced = regions(settings.cloud)
+    if region not in priced:
+        raise SettingsError(
+            settings.stack,
+            "llmplane:gpu.shape",
+            f"is auto, but llmplane's catalog has no {settings.cloud} prices for {region}",
+            f"set gpu.shape, or use a priced region: {', '.join(nearest_names(region, priced))}",
+        )
     options = rank(arch, workload, settings.cloud, region, settings.gpu.spot, count)
     if not options:
         raise SettingsError(

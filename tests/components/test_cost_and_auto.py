@@ -131,6 +131,10 @@ def test_auto_respects_an_explicit_gpu_count() -> None:
             # Azure's largest GPU node holds 8 x 80 GB; 405B in bf16 needs about 810 GB.
             "no priced azure shape in eastus holds",
         ),
+        (
+            _auto({**AWS, "aws:region": "us-east-9"}, "meta-llama/Llama-3.1-8B-Instruct"),
+            "no aws prices for us-east-9; set gpu.shape, or use a priced region: us-east-1",
+        ),
     ],
 )
 def test_auto_that_cannot_be_sized_is_a_one_line_error(config: dict[str, Any], words: str) -> None:
