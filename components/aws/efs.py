@@ -10,7 +10,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from components.aws.account import Account
 from components.aws.eks import EksRef, addon
 from components.aws.iam import irsa_role, managed_policy
-from components.aws.network import NetworkRef
+from components.aws.network import NetworkRef, one_port_group
 from components.outputs import field
 
 # The StorageClass the engine's ReadWriteMany cache claim names.
@@ -47,22 +47,18 @@ def build_shared_cache(
         tags={**tags, "Name": f"{name}-cache"},
         opts=opts,
     )
-    group = aws.ec2.SecurityGroup(
+    group = one_port_group(
         f"{name}-cache-nfs",
-        description="NFS from the cluster's nodes to the weights cache",
-        vpc_id=network.vpc_id,
-        ingress=[
-            aws.ec2.SecurityGroupIngressArgs(
-                description="NFS from EKS nodes",
-                protocol="tcp",
-                from_port=NFS_PORT,
-                to_port=NFS_PORT,
-                security_groups=[node_security_group(eks)],
-            )
-        ],
-        tags=tags,
-        opts=opts,
-    )
+        "NFS from the cluster's nodes to the weights cache",
+        network.vpc_id,
+        NFS_PORT,
+        aws.ec2.SecurityGroupIngressArgs(
+            description="NFS from EKS nodes", protocol="tcp", from_port=NFS_PORT,
+            to_port=NFS_PORT, security_groups=[node_security_group(eks)],
+        ),
+        tags,
+        opts,
+    )  # fmt: skip
     for index, subnet in enumerate(network.private_subnet_ids):
         aws.efs.MountTarget(
             f"{name}-cache-{index}",

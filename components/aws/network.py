@@ -147,22 +147,18 @@ def _endpoints(
         tags=tags,
         opts=opts,
     )
-    group = aws.ec2.SecurityGroup(
+    group = one_port_group(
         f"{name}-endpoints",
-        description="HTTPS from inside the VPC to its private AWS endpoints",
-        vpc_id=vpc.id,
-        ingress=[
-            aws.ec2.SecurityGroupIngressArgs(
-                description="HTTPS from the VPC",
-                protocol="tcp",
-                from_port=443,
-                to_port=443,
-                cidr_blocks=[cidr],
-            )
-        ],
-        tags=tags,
-        opts=opts,
-    )
+        "HTTPS from inside the VPC to its private AWS endpoints",
+        vpc.id,
+        443,
+        aws.ec2.SecurityGroupIngressArgs(
+            description="HTTPS from the VPC", protocol="tcp", from_port=443, to_port=443,
+            cidr_blocks=[cidr],
+        ),
+        tags,
+        opts,
+    )  # fmt: skip
     for service in INTERFACE_ENDPOINTS:
         aws.ec2.VpcEndpoint(
             f"{name}-{service.replace('.', '-')}",
@@ -175,3 +171,19 @@ def _endpoints(
             tags=tags,
             opts=opts,
         )
+
+
+def one_port_group(
+    name: str,
+    description: str,
+    vpc_id: pulumi.Input[str],
+    port: int,
+    rule: aws.ec2.SecurityGroupIngressArgs,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.ec2.SecurityGroup:
+    """A security group that admits one TCP port from one source, and nothing else."""
+    assert rule.from_port == rule.to_port == port, "the rule must open exactly the port"
+    return aws.ec2.SecurityGroup(
+        name, description=description, vpc_id=vpc_id, ingress=[rule], tags=tags, opts=opts
+    )
