@@ -21,13 +21,15 @@ from components.cloud import (
 from components.engines import ENGINES
 from components.gcp.gke import (
     NODE_ROLES,
+    SHARED_CACHE_CLASS,
     SUPPORTED_VERSIONS,
     build_cluster,
     build_pools,
     kubeconfig,
+    shared_cache_class,
 )
 from components.gcp.kms import AgentGrants, build_key, service_agents
-from components.gcp.network import build_network
+from components.gcp.network import NetworkRef, build_network
 from components.gcp.registry import build_registries
 from components.naming import dns_label, tags
 
@@ -42,6 +44,7 @@ SERVICES = (
     "artifactregistry.googleapis.com",
     "cloudkms.googleapis.com",
     "secretmanager.googleapis.com",
+    "file.googleapis.com",
 )
 
 
@@ -64,6 +67,7 @@ class GcpCloud:
         self._key_id: pulumi.Output[str] | None = None
         self._project_number: pulumi.Output[str] | None = None
         self._node_account: gcp.serviceaccount.Account | None = None
+        self._network: NetworkRef | None = None
         self._cluster: gcp.container.Cluster | None = None
         self._services: list[pulumi.Resource] = []
 
@@ -116,6 +120,7 @@ class GcpCloud:
         network = build_network(
             name, self._settings.network.cidr, self._region, self._services, parent
         )
+        self._network = network
         self._cluster = build_cluster(
             name,
             self._cluster_name,
@@ -137,11 +142,20 @@ class GcpCloud:
             provider=provider,
             kubeconfig=config,
             internal_lb_annotations={"networking.gke.io/load-balancer-type": "Internal"},
+            shared_cache_class=SHARED_CACHE_CLASS,
         )
 
     def gpu_pool(self, parent: pulumi.Resource, cluster: ClusterRef) -> Placement:
-        """System and GPU node pools; GKE installs the driver and the device plugin itself."""
+        """Node pools (GKE installs the GPU driver and device plugin) and the cache's class."""
         assert self._cluster and self._node_account and self._grants and self._key_id
+        assert self._network is not None, "cluster() runs first"
+        shared_cache_class(
+            parent.pulumi_resource_name,
+            self._network,
+            self._key_id,
+            self._grants.filestore,
+            pulumi.ResourceOptions(parent=parent, provider=cluster.provider),
+        )
         return build_pools(
             parent.pulumi_resource_name,
             self._cluster,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components.cloud import POOL_LABEL, GpuPoolSpec, Placement, Toleration
 from components.gcp.network import PODS, SERVICES, NetworkRef
@@ -20,6 +22,9 @@ ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
 MASTER_CIDR = "172.16.0.0/28"
 SYSTEM_MACHINE = "e2-standard-4"
 NODE_ROLES = ("roles/logging.logWriter", "roles/monitoring.metricWriter")
+# The StorageClass of the shared weights cache: Filestore Basic HDD (100 GiB minimum from GKE
+# 1.33), on the stack's VPC, encrypted with the stack's key.
+SHARED_CACHE_CLASS = "llmplane-filestore"
 # Minors offered for new clusters on the Regular channel, as for EKS and AKS; refresh from
 # `gcloud container get-server-config --region REGION` when GKE moves on.
 SUPPORTED_VERSIONS = ("1.35", "1.36")
@@ -85,6 +90,12 @@ def build_cluster(
         subnetwork=network.subnetwork,
         min_master_version=settings.kubernetes_version,
         release_channel=gcp.container.ClusterReleaseChannelArgs(channel="REGULAR"),
+        # The Filestore CSI driver backs the weights cache every replica shares.
+        addons_config=gcp.container.ClusterAddonsConfigArgs(
+            gcp_filestore_csi_driver_config=gcp.container.ClusterAddonsConfigGcpFilestoreCsiDriverConfigArgs(
+                enabled=True
+            )
+        ),
         remove_default_node_pool=True,
         initial_node_count=1,
         # The default pool exists for a moment; even so it runs as the stack's node account.
@@ -224,4 +235,28 @@ def kubeconfig(cluster: gcp.container.Cluster) -> pulumi.Output[str]:
                 plugin,
             )
         )
+    )
+
+
+def shared_cache_class(
+    name: str,
+    network: NetworkRef,
+    key_id: pulumi.Output[str],
+    grant: pulumi.Resource,
+    opts: pulumi.ResourceOptions,
+) -> k8s.storage.v1.StorageClass:
+    """Filestore for ReadWriteMany claims, usable only once Filestore may use the key."""
+    return k8s.storage.v1.StorageClass(
+        f"{name}-cache-class",
+        metadata=ObjectMetaArgs(name=SHARED_CACHE_CLASS),
+        provisioner="filestore.csi.storage.gke.io",
+        parameters={
+            "tier": "standard",
+            "network": network.name,
+            "instance-encryption-kms-key": key_id,
+        },
+        allow_volume_expansion=True,
+        reclaim_policy="Retain",
+        volume_binding_mode="Immediate",
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[grant])),
     )

@@ -17,8 +17,13 @@ class AgentGrants:
     """A key-use binding per service agent; each CMEK user waits for its own binding."""
 
     gke: gcp.kms.CryptoKeyIAMMember
+    """GKE's binding (application-layer secrets encryption)."""
     compute: gcp.kms.CryptoKeyIAMMember
+    """Compute Engine's binding (CMEK boot disks)."""
     registry: gcp.kms.CryptoKeyIAMMember
+    """Artifact Registry's binding (the registries' CMEK)."""
+    filestore: gcp.kms.CryptoKeyIAMMember
+    """Filestore's binding (the shared weights cache's CMEK)."""
 
 
 def service_agents(project_number: pulumi.Output[str]) -> dict[str, pulumi.Output[str]]:
@@ -27,6 +32,7 @@ def service_agents(project_number: pulumi.Output[str]) -> dict[str, pulumi.Outpu
         "gke": "container-engine-robot",
         "compute": "compute-system",
         "registry": "gcp-sa-artifactregistry",
+        "filestore": "cloud-filestore",
     }
     return {
         agent: project_number.apply(
@@ -71,5 +77,8 @@ def build_key(
         for agent, member in agents.items()
     }
     return key, AgentGrants(
-        gke=grants["gke"], compute=grants["compute"], registry=grants["registry"]
+        gke=grants["gke"],
+        compute=grants["compute"],
+        registry=grants["registry"],
+        filestore=grants["filestore"],
     )

@@ -16,7 +16,11 @@ class NetworkRef:
     """What the cluster needs from the network."""
 
     network: pulumi.Output[str]
+    """The VPC's id."""
     subnetwork: pulumi.Output[str]
+    """The node subnet's id."""
+    name: pulumi.Output[str]
+    """The VPC's name, which Filestore instances attach to."""
 
 
 def subnet_plan(cidr: str) -> tuple[str, str, str]:
@@ -72,4 +76,4 @@ def build_network(
         log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    return NetworkRef(network=network.id, subnetwork=subnetwork.id)
+    return NetworkRef(network=network.id, subnetwork=subnetwork.id, name=network.name)

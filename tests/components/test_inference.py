@@ -85,9 +85,10 @@ def test_shared_memory_and_the_weights_cache(stack: str) -> None:
         "azure-dev": "azurefile-csi-premium",
         "aws-dev": "llmplane-efs",
         "aws-prod": "llmplane-efs",
+        "gcp-dev": "llmplane-filestore",
     }
     if stack in shared:
-        # One ReadWriteMany cache (Azure Files Premium, or EFS): no replica downloads twice.
+        # One ReadWriteMany cache (Azure Files, EFS, Filestore): no replica downloads twice.
         (claim,) = claims
         assert claim["inputs"]["spec"]["accessModes"] == ["ReadWriteMany"]
         assert claim["inputs"]["spec"]["storageClassName"] == shared[stack]
@@ -96,6 +97,23 @@ def test_shared_memory_and_the_weights_cache(stack: str) -> None:
         # Per pod: sized to the weights plus a tenth, at least 100 GiB.
         cache = f"{_serving(stack).cache_gib}Gi"
         assert not claims and volumes["cache"]["emptyDir"]["sizeLimit"] == cache
+
+
+def test_the_gke_cache_is_filestore_on_the_vpc_under_the_stack_key() -> None:
+    plan = shipped("gcp-dev")
+    storage = one(plan, "kubernetes:storage.k8s.io/v1:StorageClass")
+    parameters = storage["inputs"]["parameters"]
+    assert storage["inputs"]["provisioner"] == "filestore.csi.storage.gke.io"
+    assert parameters["network"] == one(plan, "gcp:compute/network:Network")["inputs"]["name"]
+    key = one(plan, "gcp:kms/cryptoKey:CryptoKey")
+    assert parameters["instance-encryption-kms-key"].endswith("/cryptoKeys/cmk")
+    # Filestore's service agent may use the key before any instance is created with it.
+    grant = one(plan, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "llm-key-filestore")
+    assert grant["urn"] in storage["dependencies"]
+    assert "@cloud-filestore.iam.gserviceaccount.com" in grant["inputs"]["member"]
+    assert key["urn"] in grant["dependencies"]
+    cluster = one(plan, "gcp:container/cluster:Cluster")["inputs"]
+    assert cluster["addonsConfig"]["gcpFilestoreCsiDriverConfig"] == {"enabled": True}
 
 
 def test_the_eks_cache_is_encrypted_and_reachable_only_from_the_nodes() -> None:
