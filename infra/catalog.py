@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from infra.settings import StackSettings
 
 CATALOG = Path(__file__).with_name("catalog")
-SHAPES_CSV = CATALOG / "shapes.csv"
 CLOUDS = ("aws", "azure", "gcp")
 # A prices.csv of your own (from `llmplane prices import`) replaces the shipped one.
 PRICES_ENV = "LLMPLANE_PRICES"
@@ -269,7 +268,9 @@ def require_shape(settings: StackSettings) -> Shape:
     return shape
 
 
-def nearest_names(name: str, known: Iterable[str], count: int = 5) -> list[str]:
+def nearest_names(
+    name: str, known: Iterable[str], count: int = 5, cutoff: float = 0.4
+) -> list[str]:
     """The known names closest to a mistyped one, most alike first; a few of them if none is."""
     names = sorted(known)
-    return difflib.get_close_matches(name, names, n=count, cutoff=0.4) or names[:count]
+    return difflib.get_close_matches(name, names, n=count, cutoff=cutoff) or names[:count]

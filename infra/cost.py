@@ -149,14 +149,18 @@ def _gpu_counts(ctx: Context, low: int, high: int) -> Counts:
     return Counts(low, min(high, max(low, ctx.expected_gpu_nodes)), high)
 
 
+def _pool_counts(ctx: Context, shape: str, low: int, desired: int, high: int) -> Counts:
+    """A GPU pool runs what the replicas need; a system pool its desired size."""
+    if shape in shapes(ctx.cloud):
+        return _gpu_counts(ctx, low, high)
+    return Counts(low, desired, high)
+
+
 def _eks_node_group(ctx: Context, r: Resource) -> None:
     inputs, scaling = r["inputs"], r["inputs"].get("scalingConfig", {})
     shape = inputs["instanceTypes"][0]
     low, high = int(scaling.get("minSize", 0)), int(scaling.get("maxSize", 0))
-    if shape in shapes(ctx.cloud):
-        counts = _gpu_counts(ctx, low, high)
-    else:
-        counts = Counts(low, scaling.get("desiredSize", low), high)
+    counts = _pool_counts(ctx, shape, low, scaling.get("desiredSize", low), high)
     # The node group's launch template of the same name holds its root volume.
     template = ctx.launch_templates.get(r["name"], {"inputs": {}})
     disk = sum(
@@ -177,7 +181,7 @@ def _aks_pool(ctx: Context, r: Resource, pool: Mapping[str, Any]) -> None:
     shape = pool["vmSize"]
     low, high = int(pool.get("minCount", pool.get("count", 0))), int(pool.get("maxCount", 0))
     is_gpu = shape in shapes(ctx.cloud)
-    counts = _gpu_counts(ctx, low, high) if is_gpu else Counts(low, pool.get("count", low), high)
+    counts = _pool_counts(ctx, shape, low, pool.get("count", low), high)
     spot = pool.get("scaleSetPriority") == "Spot"
     # A GPU size's ephemeral OS disk lives on its own temp disk and costs nothing extra.
     disk = 0 if is_gpu else float(pool.get("osDiskSizeGB", 0))

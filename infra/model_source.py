@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import socket
@@ -12,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from infra.architecture import Architecture, from_config
-from infra.catalog import CATALOG
+from infra.catalog import CATALOG, nearest_names
 from infra.errors import SettingsError
 
 MODELS = CATALOG / "models"
@@ -35,8 +34,7 @@ def builtin(model_id: str) -> Architecture | None:
 
 def nearest(model_id: str) -> str:
     """The built-in ids closest to a mistyped one, for error messages."""
-    close = difflib.get_close_matches(model_id, list(builtin_ids()), n=3, cutoff=0.5)
-    return ", ".join(close or sorted(builtin_ids())[:3])
+    return ", ".join(nearest_names(model_id, builtin_ids(), count=3, cutoff=0.5))
 
 
 def from_file(path: Path) -> Architecture:
@@ -85,14 +83,12 @@ def from_hub(model_id: str, revision: str | None = None) -> Architecture:
 
 def _reachable(endpoint: str, offline: bool) -> None:
     """Fail at once when the Hub's host does not resolve, instead of after a minute of retries."""
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
     if offline:
-        raise OfflineModeIsEnabledError
+        raise OfflineModeIsEnabled("HF_HUB_OFFLINE is set")
     host = urlsplit(endpoint).hostname or endpoint
     socket.getaddrinfo(host, 443)  # raises OSError (socket.gaierror) with no network
-
-
-class OfflineModeIsEnabledError(OSError):
-    """HF_HUB_OFFLINE is set."""
 
 
 def resolve(model_id: str | None, config_file: Path | None, hub: bool = True) -> Architecture:

@@ -56,9 +56,7 @@ def plan_all(parsed: Sequence[Parsed]) -> list[Plan]:
     workers = len(groups)
     # Forking a process that already runs threads (a previous plan's executor) can deadlock.
     if workers < 2 or threading.active_count() > 1:
-        for settings, _, _ in parsed:
-            cloud_for(settings)
-        return [plan_validated(*stack) for stack in parsed]
+        return _plan_group(list(parsed))
     # Every program builds a GpuPlatform (with KEDA and Prometheus) and an InferenceService:
     # load their Kubernetes classes once, before the fork, instead of once in every worker.
     for module in ("components.platform", "components.inference"):

@@ -100,12 +100,7 @@ class GcpCloud:
         assert self._grants and self._key_id, "key() runs first"
         name = parent.pulumi_resource_name
         opts = pulumi.ResourceOptions(parent=parent)
-        account = gcp.serviceaccount.Account(
-            f"{name}-nodes",
-            account_id=f"{self._cluster_name}-nodes"[:30],
-            display_name=f"llmplane {self._cluster_name} nodes",
-            opts=opts,
-        )
+        account = self._service_account(name, "nodes", "nodes", opts)
         roles = [
             gcp.projects.IAMMember(
                 f"{name}-nodes-{role.split('/')[1]}",
@@ -168,18 +163,24 @@ class GcpCloud:
             parent,
         )
 
+    def _service_account(
+        self, name: str, role: str, description: str, opts: pulumi.ResourceOptions
+    ) -> gcp.serviceaccount.Account:
+        """A service account of this cluster's; account ids are at most 30 characters."""
+        return gcp.serviceaccount.Account(
+            f"{name}-{role}",
+            account_id=f"{self._cluster_name}-{role}"[:30],
+            display_name=f"llmplane {self._cluster_name} {description}",
+            opts=opts,
+        )
+
     def workload_identity(
         self, parent: pulumi.Resource, namespace: str, service_account: str
     ) -> WorkloadIdentity:
         """A Google service account with no roles that the engine's ServiceAccount may act as."""
         name = parent.pulumi_resource_name
         opts = pulumi.ResourceOptions(parent=parent)
-        account = gcp.serviceaccount.Account(
-            f"{name}-engine",
-            account_id=f"{self._cluster_name}-engine"[:30],
-            display_name=f"llmplane {self._cluster_name} inference engine",
-            opts=opts,
-        )
+        account = self._service_account(name, "engine", "inference engine", opts)
         gcp.serviceaccount.IAMMember(
             f"{name}-engine-workload-identity",
             service_account_id=account.name,
