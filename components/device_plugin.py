@@ -9,10 +9,12 @@ from pulumi_kubernetes.core.v1 import (
     CapabilitiesArgs,
     ContainerArgs,
     EnvVarArgs,
+    ExecActionArgs,
     HostPathVolumeSourceArgs,
     PodSecurityContextArgs,
     PodSpecArgs,
     PodTemplateSpecArgs,
+    ProbeArgs,
     ResourceRequirementsArgs,
     SeccompProfileArgs,
     SecurityContextArgs,
@@ -31,11 +33,38 @@ NAME = "nvidia-device-plugin"
 SOCKET_DIR = "/var/lib/kubelet/device-plugins"
 
 
+def plugin_socket(gpu_resource: str) -> str:
+    """The socket the plugin serves once it has registered its GPUs with the kubelet.
+
+    The plugin names it "nvidia-<resource>.sock" after the resource it advertises (nvidia.com/gpu
+    gives nvidia-gpu.sock): k8s-device-plugin, internal/plugin/server.go, NewNvidiaDevicePlugin.
+    """
+    return f"{SOCKET_DIR}/nvidia-{gpu_resource.rsplit('/', 1)[-1]}.sock"
+
+
+def socket_probes(gpu_resource: str) -> tuple[ProbeArgs, ProbeArgs]:
+    """Readiness and liveness for a plugin that serves no health endpoint: its socket exists.
+
+    Readiness gates the DaemonSet's rolling update on the new plugin having registered. Liveness
+    matters more: with FAIL_ON_INIT_ERROR=false a plugin that started before the GPU driver was
+    ready logs "no devices found" and waits forever, and only a restart makes it look again. A
+    kubelet restart removes every socket and the plugin recreates its own within seconds, so the
+    liveness threshold rides that out (3 minutes without the socket before a restart).
+    """
+    check = ExecActionArgs(command=["test", "-S", plugin_socket(gpu_resource)])
+    readiness = ProbeArgs(exec_=check, period_seconds=10, failure_threshold=3)
+    liveness = ProbeArgs(
+        exec_=check, initial_delay_seconds=60, period_seconds=30, failure_threshold=6
+    )
+    return readiness, liveness
+
+
 def nvidia_device_plugin(
     name: str, placement: Placement, opts: pulumi.ResourceOptions
 ) -> k8s.apps.v1.DaemonSet:
     """A DaemonSet on the GPU nodes only, tolerating exactly the taints the GPU pool carries."""
     labels = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "llmplane"}
+    readiness, liveness = socket_probes(placement.gpu_resource)
     tolerations = [
         TolerationArgs(key=t.key, operator=t.operator, value=t.value, effect=t.effect)
         for t in placement.tolerations
@@ -67,6 +96,8 @@ def nvidia_device_plugin(
                             # plugin registers the GPUs once it can see them.
                             env=[EnvVarArgs(name="FAIL_ON_INIT_ERROR", value="false")],
                             image_pull_policy="Always",
+                            readiness_probe=readiness,
+                            liveness_probe=liveness,
                             # Root, because the kubelet's socket directory belongs to root; but
                             # nothing else: no capabilities, no escalation, a read-only root.
                             security_context=SecurityContextArgs(

@@ -30,7 +30,7 @@ from components.engines import EngineSpec, ServeRequest
 from components.gateway import GatewaySpec, build_gateway
 from components.outputs import field
 from components.pod import TOKEN_KEY, engine_pod
-from components.traffic import Meta, network_policies, scaled_object
+from components.traffic import Meta, WakeSchedule, network_policies, scaled_object
 
 _SERVICE_PORT = 80
 # Object names do not mention the engine: switching engines must not replace the Service,
@@ -82,6 +82,8 @@ class InferenceSpec:
     """The public gateway's keys and certificate; None: no public endpoint at all."""
     identity: WorkloadIdentity = dataclasses.field(default_factory=WorkloadIdentity)
     """The cloud identity the engine's ServiceAccount maps to (none by default)."""
+    wake: WakeSchedule | None = None
+    """Active hours when KEDA keeps copies running; what wakes a service scaled to zero."""
 
 
 class InferenceService(pulumi.ComponentResource):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pulumi
@@ -20,6 +21,7 @@ from pulumi_kubernetes.networking.v1 import (
 if TYPE_CHECKING:
     from components.addons import Autoscaling
     from components.inference import InferenceSpec
+    from infra.settings import StackSettings
 
 Meta = Callable[..., ObjectMetaArgs]
 # Namespaces whose pods may call the engine: label them `llmplane.io/client: "true"`.
@@ -30,6 +32,32 @@ METADATA_IP = "169.254.169.254/32"
 # Waiting requests per replica before KEDA adds one; ten minutes idle before it removes one.
 QUEUE_PER_REPLICA = 4
 COOLDOWN_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class WakeSchedule:
+    """Hours when at least `replicas` engines run, whatever the queue says (KEDA's cron scaler).
+
+    This is what wakes a service that scaled to zero: at zero replicas no engine reports a queue,
+    so the queue trigger alone would never bring one back.
+    """
+
+    timezone: str
+    """IANA time zone the cron expressions are read in, e.g. Europe/Berlin."""
+    start: str
+    """Cron expression (5 fields) when the active hours begin."""
+    end: str
+    """Cron expression (5 fields) when they end."""
+    replicas: int = 1
+    """Engines kept running during the active hours."""
+
+
+def wake_schedule(settings: StackSettings) -> WakeSchedule | None:
+    """The stack's `replicas.activeHours` as KEDA's cron trigger reads them; None if unset."""
+    hours = settings.replicas.active_hours
+    if hours is None:
+        return None
+    return WakeSchedule(hours.timezone, hours.start, hours.end, hours.replicas)
 
 
 def _namespace(name: str) -> LabelSelectorArgs:
@@ -124,6 +152,19 @@ def scaled_object(
             "threshold": str(QUEUE_PER_REPLICA),
         },
     }
+    triggers: list[Mapping[str, object]] = [trigger]
+    if spec.wake is not None:
+        triggers.append(
+            {
+                "type": "cron",
+                "metadata": {
+                    "timezone": spec.wake.timezone,
+                    "start": spec.wake.start,
+                    "end": spec.wake.end,
+                    "desiredReplicas": str(spec.wake.replicas),
+                },
+            }
+        )
     return k8s.apiextensions.CustomResource(
         f"{name}-scaler",
         api_version="keda.sh/v1alpha1",
@@ -135,7 +176,7 @@ def scaled_object(
             "maxReplicaCount": spec.max_replicas,
             "cooldownPeriod": COOLDOWN_SECONDS,
             "pollingInterval": 15,
-            "triggers": [trigger],
+            "triggers": triggers,
         },
         opts=pulumi.ResourceOptions(parent=parent, depends_on=autoscaling.ready),
     )

@@ -8,6 +8,7 @@ from components.gateway import gateway_spec
 from components.inference import SERVICE, InferenceService, InferenceSpec
 from components.naming import dns_label, labels
 from components.platform import GpuPlatform
+from components.traffic import wake_schedule
 from infra.errors import SettingsError
 from infra.serving import gpu_summary, serving_for
 from infra.settings import from_pulumi
@@ -33,6 +34,7 @@ service = InferenceService(
         replicas=max(1, settings.replicas.min),
         min_replicas=settings.replicas.min,
         max_replicas=settings.replicas.max,
+        wake=wake_schedule(settings),
         placement=platform.placement,
         registry=platform.registry,
         hf_token=as_secret(settings.hf_token),

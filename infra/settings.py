@@ -5,8 +5,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import zoneinfo
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
@@ -99,11 +100,42 @@ class GpuSettings(_Spec):
     )
 
 
+_CRON_FIELD = r"[0-9A-Za-z*/,-]+"
+
+
+class ActiveHours(_Spec):
+    """Hours when replicas keep running whatever the queue says: what wakes a zero-replica stack."""
+
+    timezone: str = Field(description="IANA time zone, e.g. Europe/Berlin")
+    start: str = Field(
+        pattern=rf"^{_CRON_FIELD}( {_CRON_FIELD}){{4}}$",
+        description='cron expression (5 fields) when the hours begin, e.g. "0 8 * * 1-5"',
+    )
+    end: str = Field(
+        pattern=rf"^{_CRON_FIELD}( {_CRON_FIELD}){{4}}$",
+        description='cron expression (5 fields) when they end, e.g. "0 20 * * 1-5"',
+    )
+    replicas: PositiveInt = Field(default=1, description="replicas kept running during the hours")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        # KEDA's cron scaler reads the IANA database; a typo would only show up in its logs.
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Berlin") from None
+        return value
+
+
 class ReplicaSettings(_Spec):
     """How many copies of the inference server run."""
 
     min: int = Field(default=1, ge=0, description="fewest replicas (0 allows scale to zero)")
     max: PositiveInt = Field(default=1, description="most replicas")
+    active_hours: ActiveHours | None = Field(
+        default=None, description="hours when replicas run even with an empty queue"
+    )
 
 
 class ClusterSettings(_Spec):
@@ -398,9 +430,15 @@ def _model_at(loc: list[str]) -> type[BaseModel] | None:
             (f for f in model.model_fields.values() if f.alias == part), None
         )
         annotation = field.annotation if field is not None else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        # An optional section (`X | None`) holds the model X.
+        found = [
+            a
+            for a in (annotation, *get_args(annotation))
+            if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
+        if not found:
             return None
-        model = annotation
+        model = found[0]
     return model
 
 

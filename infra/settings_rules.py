@@ -101,6 +101,14 @@ def check_combinations(
     _check_not_above(
         stack, "replicas.min", settings.replicas.min, "replicas.max", settings.replicas.max
     )
+    if settings.replicas.active_hours is not None:
+        _check_not_above(
+            stack,
+            "replicas.activeHours.replicas",
+            settings.replicas.active_hours.replicas,
+            "replicas.max",
+            settings.replicas.max,
+        )
     _check_not_above(
         stack, "gpu.minNodes", settings.gpu.min_nodes, "gpu.maxNodes", settings.gpu.max_nodes
     )

@@ -17,9 +17,6 @@ from tests.plans import plan_config, shipped
 
 CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
 CONFIG = REPO / "checkov.yaml"
-# Still failing, and why: NVIDIA's device plugin serves no health endpoint (its own Helm chart
-# sets no probes either), so a probe would have to guess. Open work, not a skip.
-KNOWN_GAPS = {("CKV_K8S_8", "DaemonSet"), ("CKV_K8S_9", "DaemonSet")}
 
 
 def _checkov(folder: Path) -> dict:
@@ -42,7 +39,7 @@ def test_the_skip_list_is_short_and_every_skip_is_explained() -> None:
 
 
 @pytest.mark.skipif(not CHECKOV.exists(), reason="checkov is installed by `make install`")
-def test_checkov_passes_every_shipped_stack_but_the_known_gaps(tmp_path: Path) -> None:
+def test_checkov_passes_every_shipped_stack(tmp_path: Path) -> None:
     stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in STACKS.glob("Pulumi.*.yaml"))
     for stack in stacks:
         write_manifests(shipped(stack), tmp_path / stack)
@@ -53,13 +50,14 @@ def test_checkov_passes_every_shipped_stack_but_the_known_gaps(tmp_path: Path) -
     assert not any("hf_TokenThatMustNotReachTheManifests" in f.read_text() for f in files)
 
     results = _checkov(tmp_path)
-    failed = {(c["check_id"], c["resource"].split(".")[0]) for c in results["failed_checks"]}
+    failed = {(c["check_id"], c["resource"]) for c in results["failed_checks"]}
     passed = results["passed_checks"]
-    assert failed <= KNOWN_GAPS, sorted(failed - KNOWN_GAPS)
+    assert not failed, sorted(failed)
     assert len(passed) > 900  # about 40 checks on each of ~90 objects; a scan that ran
     engine_checks = {c["check_id"] for c in passed if c["resource"].startswith("Deployment.llm-")}
     # The engine pods' hardening, as Checkov sees it.
     for check in ("CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_28", "CKV_K8S_31", "CKV_K8S_37",
                   "CKV_K8S_38", "CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_11", "CKV_K8S_13"):  # fmt: skip
         assert check in engine_checks, check
-    assert ("CKV2_K8S_6", "Pod") not in failed  # every pod is covered by a NetworkPolicy
+    plugin_checks = {c["check_id"] for c in passed if c["resource"].startswith("DaemonSet.")}
+    assert {"CKV_K8S_8", "CKV_K8S_9"} <= plugin_checks  # the device plugin's socket probes

@@ -12,7 +12,7 @@ from components.pod import ENGINE_UID, GRACE_SECONDS, PROBE_PERIOD
 from infra.serving import Serving, serving_for
 from infra.settings import parse
 from infra.stackfile import read_stack_file
-from tests.conftest import STACKS
+from tests.conftest import STACKS, config_with
 from tests.plans import Plan, of_type, one, plan_config, pod_spec, shipped
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -297,3 +297,15 @@ def test_the_engine_has_its_own_cloud_identity_with_no_permissions(
 def _engine_pod_labels(plan: Plan) -> dict[str, str]:
     deployment = one(plan, DEPLOYMENT, "llm")["inputs"]["spec"]
     return deployment["template"]["metadata"]["labels"]
+
+
+def test_active_hours_wake_a_service_that_scaled_to_zero() -> None:
+    hours = {"timezone": "Europe/Berlin", "start": "0 8 * * 1-5", "end": "0 20 * * 1-5"}
+    plan = plan_config("wake", config_with(replicas={"min": 0, "max": 2, "activeHours": hours}))
+    scaler = one(plan, SCALER)["inputs"]["spec"]
+    assert scaler["minReplicaCount"] == 0
+    queue, cron = scaler["triggers"]
+    assert queue["type"] == "prometheus"
+    # At zero replicas no engine reports a queue: the schedule is what brings one back.
+    assert cron == {"type": "cron", "metadata": {**hours, "desiredReplicas": "1"}}
+    assert len(one(shipped("aws-dev"), SCALER)["inputs"]["spec"]["triggers"]) == 1

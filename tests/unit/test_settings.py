@@ -12,6 +12,8 @@ from infra.settings import parse
 from infra.stackfile import SECRET_PLACEHOLDER, read_stack_file, stack_name
 from tests.conftest import BASE_CONFIG, config_with
 
+HOURS = {"timezone": "Europe/Berlin", "start": "0 8 * * 1-5", "end": "0 20 * * 1-5"}
+
 
 def aws(**changes: Any) -> dict[str, Any]:
     """A valid AWS stack with `changes` applied."""
@@ -126,6 +128,21 @@ def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
         (config_with(gpu={"spot": "yes"}), "llmplane:gpu.spot", "boolean"),
         (config_with(model="meta-llama/Llama-3.1-8B"), "llmplane:model", "should be an object"),
         (config_with(replicas={"min": -1}), "llmplane:replicas.min", "greater than"),
+        (
+            config_with(replicas={"min": 0, "activeHours": {**HOURS, "timezone": "Mars/Base"}}),
+            "llmplane:replicas.activeHours.timezone",
+            "IANA",
+        ),
+        (
+            config_with(replicas={"min": 0, "activeHours": {**HOURS, "start": "8am"}}),
+            "llmplane:replicas.activeHours.start",
+            "expected cron expression (5 fields)",
+        ),
+        (
+            config_with(replicas={"max": 2, "activeHours": {**HOURS, "replicas": 3}}),
+            "llmplane:replicas.activeHours.replicas",
+            "above replicas.max",
+        ),
         # Required keys.
         (config_with(model=None), "llmplane:model", "required"),
         (config_with(cloud=None), "llmplane:cloud", "required"),
