@@ -13,8 +13,9 @@ from rich.console import Console
 
 from infra.architecture import QUANTIZED_BITS, Architecture
 from infra.catalog import CLOUDS, Shape, nearest_names, regions, shapes
-from infra.compare import Row, compare
+from infra.compare import Row, compare, with_measured
 from infra.errors import SettingsError
+from infra.measured import Measured, read_measured
 from infra.model_source import resolve
 from infra.reports import (
     COMPARE_HEADER,
@@ -237,10 +238,19 @@ def compare_command(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Also write a bar chart of $/month (PNG).")
     ] = None,
+    measured_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--measured",
+            help="A `llmplane bench --json` result: its measured tokens/s replaces the estimate "
+            "on the rows of the model and GPU it ran on (marked m).",
+        ),
+    ] = None,
 ) -> None:
     """Compare clouds and regions for a model: shape, fit, $/h, $/month, tokens/s (estimates)."""
     wanted = [r.strip() for r in region_list.split(",") if r.strip()] if region_list else []
     _check_regions(wanted)
+    measured = read_measured(measured_file) if measured_file is not None else None
     names = list(models or []) or ([str(model_config)] if model_config else [])
     if not names:
         raise SettingsError("-", "--model", "is missing", "pass --model ID or --model-config FILE")
@@ -257,24 +267,57 @@ def compare_command(
                 f"{workload.max_total_tokens} tokens x {concurrency} requests",
                 "lower --context or --concurrency, pass --quantize awq, or drop --regions",
             )
+        if measured is not None:
+            rows = with_measured(name, rows, measured)
         results.append((name, arch, workload, rows))
+    if measured is not None:
+        _check_measured_used(measured, results)
     if plot is not None:
         from infra.plot import bar_chart
 
         bar_chart(plot, [(name, rows) for name, _, _, rows in results], spot)
-    _print_comparison(results, spot, fmt)
+    _print_comparison(results, spot, fmt, measured)
+
+
+def _check_measured_used(
+    measured: Measured, results: Sequence[tuple[str, Architecture, Workload, list[Row]]]
+) -> None:
+    """Exit 2 when --measured matches no row: the user asked for a figure that went unused."""
+    if any(row.speed_source == "measured" for *_, rows in results for row in rows):
+        return
+    names = [name for name, *_ in results]
+    if measured.model not in names:
+        raise SettingsError(
+            "-",
+            "--measured",
+            f"{measured.source} measured {measured.model}, which is not among the compared "
+            f"models ({', '.join(names)})",
+            f"compare it: --model {measured.model}",
+        )
+    raise SettingsError(
+        "-",
+        "--measured",
+        f"{measured.source} measured {measured.model} on {measured.on()}, and no compared row "
+        "uses that GPU and shard count",
+        "drop --regions, or compare the model at the context and concurrency it ran with",
+    )
 
 
 def _print_comparison(
-    results: Sequence[tuple[str, Architecture, Workload, list[Row]]], spot: bool, fmt: Format
+    results: Sequence[tuple[str, Architecture, Workload, list[Row]]],
+    spot: bool,
+    fmt: Format,
+    measured: Measured | None = None,
 ) -> None:
     if fmt == "json":
-        documents = [compare_json(n, a, w, spot, rows) for n, a, w, rows in results]
+        documents = [compare_json(n, a, w, spot, rows, measured) for n, a, w, rows in results]
         _emit(json.dumps({"models": documents}, indent=2, sort_keys=True))
         return
     for name, _, workload, rows in results:
-        title = f"{name}: where to serve it (estimates)"
-        note = compare_note(workload, spot)
+        used = measured if any(row.speed_source == "measured" for row in rows) else None
+        kind = "estimates; tok/s measured where marked m" if used else "estimates"
+        title = f"{name}: where to serve it ({kind})"
+        note = compare_note(workload, spot, used)
         if fmt == "markdown":
             _emit(
                 f"### {title}\n\n{markdown_table(COMPARE_HEADER, compare_rows(rows))}\n\n{note}\n"

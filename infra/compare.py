@@ -1,7 +1,8 @@
 """Compare clouds and regions for one model: best shape, fit, $/h, $/month, tokens/s (pure).
 
 All figures are estimates: list prices from the catalog, memory from sizing.py, speed from the
-bandwidth roofline. Fixed fees are the platform llmplane deploys around the GPUs by default
+bandwidth roofline, unless a `llmplane bench` result replaces the speed of the rows it measured.
+Fixed fees are the platform llmplane deploys around the GPUs by default
 (control plane, system nodes, NAT, KMS key, registry, endpoints), priced like `llmplane cost`;
 a test keeps them equal to the cost of the shipped dev stacks.
 """
@@ -9,11 +10,13 @@ a test keeps them equal to the cost of the shipped dev stacks.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from infra.architecture import Architecture
 from infra.catalog import CLOUDS, fee_or_proxy, regions, system_price
 from infra.cost import GKE_ZONES, HOURS_PER_MONTH
+from infra.measured import Measured
 from infra.serving import Option, rank
 from infra.sizing import Workload, decode_speed
 
@@ -105,7 +108,9 @@ class Row:
     fixed: Fixed
     """Fees around the GPUs."""
     tokens_per_second: float
-    """Estimated output tokens per second of one replica at the workload's concurrency."""
+    """Output tokens per second of one replica at the workload's concurrency."""
+    speed_source: Literal["estimate", "measured"] = "estimate"
+    """Whether tokens_per_second is the roofline estimate or a bench measurement."""
 
     @property
     def monthly_usd(self) -> float:
@@ -114,7 +119,7 @@ class Row:
 
     @property
     def usd_per_million_tokens(self) -> float:
-        """GPU node cost per million output tokens at the estimated speed, fully busy."""
+        """GPU node cost per million output tokens at tokens_per_second, fully busy."""
         return self.option.hourly_usd / (self.tokens_per_second * 3600) * 1e6
 
 
@@ -146,3 +151,13 @@ def compare(
                 )
             )
     return sorted(rows, key=lambda row: (row.monthly_usd, row.cloud, row.region))
+
+
+def with_measured(model: str, rows: Sequence[Row], measured: Measured) -> list[Row]:
+    """The rows, with the measured speed in place of the estimate where the bench ran on them."""
+    return [
+        replace(row, tokens_per_second=measured.tokens_per_second, speed_source="measured")
+        if measured.applies_to(model, row.option.fit.gpu.name, row.option.fit.shards)
+        else row
+        for row in rows
+    ]

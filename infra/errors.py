@@ -1,4 +1,4 @@
-"""The one error type for bad user input, printed as a single line and exit code 2."""
+"""The error types for bad user input (exit code 2) and failed endpoint checks (exit code 1)."""
 
 from __future__ import annotations
 
@@ -24,4 +24,13 @@ class SettingsError(Exception):
         # The contract is one line on stderr, whatever the user typed into the stack file: no
         # line breaks, and no control characters that could rewrite the user's terminal.
         line = " ".join(text.split())
+        return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in line)
+
+
+class EndpointError(Exception):
+    """A live endpoint failed a check: one line on stderr, exit code 1 (the input was fine)."""
+
+    def __str__(self) -> str:
+        # One line, as for SettingsError: the text may quote what a server answered.
+        line = " ".join(str(self.args[0] if self.args else "").split())
         return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in line)

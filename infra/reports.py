@@ -11,6 +11,7 @@ from rich.table import Table
 from infra.architecture import Architecture
 from infra.compare import Row
 from infra.cost import ASSUMPTIONS as COST_ASSUMPTIONS
+from infra.measured import Measured
 from infra.sizing import ASSUMPTIONS as SIZING_ASSUMPTIONS
 from infra.sizing import Workload
 
@@ -121,7 +122,7 @@ def compare_rows(rows: Sequence[Row]) -> list[list[str]]:
             f"{row.monthly_usd:,.0f}"
             + ("*" if row.fixed.missing else "")
             + ("~" if row.fixed.proxied else ""),
-            f"{row.tokens_per_second:,.0f}",
+            f"{row.tokens_per_second:,.0f}" + (" m" if row.speed_source == "measured" else ""),
             f"{row.usd_per_million_tokens:.2f}",
             ", ".join(row.fallbacks) or "-",
         ]
@@ -129,26 +130,60 @@ def compare_rows(rows: Sequence[Row]) -> list[list[str]]:
     ]
 
 
-def compare_note(workload: Workload, spot: bool) -> str:
-    """The label and assumptions every compare output carries."""
+def compare_note(workload: Workload, spot: bool, measured: Measured | None = None) -> str:
+    """The label and assumptions every compare output carries, and the measurement, if used."""
+    label = ESTIMATE if measured is None else f"{ESTIMATE}, except the tok/s marked m"
     return (
-        f"{ESTIMATE}. {'Spot' if spot else 'On-demand'} list prices in USD (catalog sources and "
+        f"{label}. {'Spot' if spot else 'On-demand'} list prices in USD (catalog sources and "
         f"dates in infra/catalog); $/month is one GPU node around the clock plus the platform's "
         f"fixed fees (~ = some fee priced at another region's list price, "
         f"* = some fee has no catalog price at all); tok/s is a bandwidth-roofline "
         f"estimate of one replica decoding {workload.concurrency} streams of "
         f"{workload.max_total_tokens}-token requests; $/1M tok is the GPU node alone, fully busy. "
+        f"{measured_note(workload, measured)}"
         f"Assumptions: {assumptions_line(SIZING_ASSUMPTIONS)}."
     )
 
 
+def measured_note(workload: Workload, measured: Measured | None) -> str:
+    """What the rows marked m measured, and how it differs from the estimate's workload."""
+    if measured is None:
+        return ""
+    errors = f"; {measured.error_rate:.1%} of its requests failed" if measured.error_rate else ""
+    return (
+        f"m = measured by llmplane bench ({measured.source}, {measured.finished_at}): "
+        f"{measured.tokens_per_second:,.1f} output tokens/s for the whole endpoint on "
+        f"{measured.on()}, engine {measured.engine or 'unknown'}, at {measured.concurrency} "
+        f"concurrent streams (the estimates assume {workload.concurrency}){errors}; $/1M tok "
+        "on those rows follows from it. "
+    )
+
+
 def compare_json(
-    model: str, arch: Architecture, workload: Workload, spot: bool, rows: Sequence[Row]
+    model: str,
+    arch: Architecture,
+    workload: Workload,
+    spot: bool,
+    rows: Sequence[Row],
+    measured: Measured | None = None,
 ) -> dict[str, Any]:
     """The JSON document of one model's comparison."""
+    used = measured if any(row.speed_source == "measured" for row in rows) else None
     return {
         "model": model,
         "estimate": True,
+        "measured": None
+        if used is None
+        else {
+            "source": used.source,
+            "tokensPerSecond": used.tokens_per_second,
+            "concurrency": used.concurrency,
+            "engine": used.engine,
+            "gpu": used.gpu,
+            "shards": used.shards,
+            "finishedAt": used.finished_at,
+            "errorRate": used.error_rate,
+        },
         "spot": spot,
         "parameters": arch.parameters,
         "contextTokens": workload.max_total_tokens,
@@ -170,6 +205,7 @@ def compare_json(
                 "feesWithoutPrice": list(row.fixed.missing),
                 "feesPricedFromAnotherRegion": list(row.fixed.proxied),
                 "tokensPerSecond": round(row.tokens_per_second, 1),
+                "tokensPerSecondSource": row.speed_source,
                 "usdPerMillionTokens": round(row.usd_per_million_tokens, 4),
                 "fallbacks": list(row.fallbacks),
                 "priceSource": row.option.price.source,
