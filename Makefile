@@ -45,6 +45,7 @@ test: lint typecheck unit
 bench: install
 	$(PY) bench/plan_speed.py
 	$(PY) bench/compare_speed.py
+	$(PY) bench/check_speed.py
 
 # The real path: checks the stack offline first, then hands it to the Pulumi CLI.
 define pulumi_stack

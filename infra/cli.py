@@ -15,8 +15,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
 
+from infra.cli_check import check
+from infra.cli_endpoint import bench, smoke
 from infra.cli_sizing import compare_command, cost, prices_app, size
-from infra.errors import SettingsError
+from infra.errors import EndpointError, SettingsError
 from infra.graph import mermaid
 
 if TYPE_CHECKING:
@@ -121,9 +123,12 @@ def render(
     _out.print(f"{len(files)} objects written to {out}")
 
 
+app.command("check")(check)
 app.command("size")(size)
 app.command("compare")(compare_command)
 app.command("cost")(cost)
+app.command("smoke")(smoke)
+app.command("bench")(bench)
 app.add_typer(prices_app, name="prices")
 
 
@@ -169,6 +174,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         code = app(args=list(argv) if argv is not None else None, standalone_mode=False)
     except SettingsError as error:
         _fail(str(error))
+    except EndpointError as error:
+        # A live endpoint failed a check: one line and exit 1, for the input was fine.
+        sys.stderr.write(f"{error}\n")
+        sys.exit(EXIT_VIOLATIONS)
     except typer.TyperException as error:
         # Typer's usage errors span several lines; the contract is one line and exit code 2.
         ctx = getattr(error, "ctx", None)

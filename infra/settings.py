@@ -322,6 +322,10 @@ class StackSettings(_Spec):
         default=None, description="exposure public: the certificate's PEM private key (a secret)"
     )
     tags: dict[str, str] = Field(default_factory=dict, description="extra tags on every resource")
+    policy_waivers: dict[str, Annotated[str, Field(min_length=20)]] = Field(
+        default_factory=dict,
+        description="policy name -> the written reason (20+ characters) this stack waives it",
+    )
     provider: ProviderSettings = Field(
         default_factory=ProviderSettings, description="provider keys"
     )
@@ -401,7 +405,8 @@ def _settings_error(stack: str, error: ValidationError) -> SettingsError:
     if kind == "extra_forbidden":
         known = ", ".join(_known_keys(loc[:-1]))
         return SettingsError(stack, key, "is not a known key", f"use one of: {known}")
-    field = _field(loc)
+    # An entry of a map (a tag, a waiver) is described by the map's own field.
+    field = _field(loc) or _field(loc[:-1])
     hint = field.description if field is not None and field.description else "see the README"
     if kind == "missing":
         return SettingsError(stack, key, "is required", f"set it to {hint}")
@@ -419,7 +424,8 @@ def _config_key(loc: list[str]) -> str:
     """A pydantic error location as a stack-file key: `gpu.minNodes` -> `llmplane:gpu.minNodes`."""
     if loc and loc[0] == "provider" and len(loc) > 1:
         return next(k for k, f in _PROVIDER_FIELDS.items() if to_camel(f) == loc[1])
-    return f"{PROJECT}:" + ".".join(to_camel(part) if not part.isdigit() else part for part in loc)
+    # Map keys (tag names, policy names) are the user's own spelling: only field names convert.
+    return f"{PROJECT}:" + ".".join(to_camel(part) if part.isidentifier() else part for part in loc)
 
 
 def _model_at(loc: list[str]) -> type[BaseModel] | None:

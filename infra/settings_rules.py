@@ -113,6 +113,7 @@ def check_combinations(
         stack, "gpu.minNodes", settings.gpu.min_nodes, "gpu.maxNodes", settings.gpu.max_nodes
     )
     _check_tokens(settings)
+    _check_waivers(settings)
     _check_engine(settings)
     _check_target(settings)
     _check_network(settings)
@@ -172,6 +173,25 @@ def _check_not_above(stack: str, key: str, value: int, limit_key: str, limit: in
             f"is {value}, above {limit_key} ({limit})",
             f"make {key} less than or equal to {limit_key}",
         )
+
+
+def _check_waivers(settings: StackSettings) -> None:
+    """A waiver must name a policy of the pack; a typo would silently waive nothing."""
+    if not settings.policy_waivers:
+        return
+    # Imported only when a stack waives something: the pack pulls in the policy SDK.
+    from infra.catalog import nearest_names
+    from policies.rules import load_all
+
+    known = [rule.name for rule in load_all()]
+    for name in settings.policy_waivers:
+        if name not in known:
+            raise SettingsError(
+                settings.stack,
+                f"{PROJECT}:policyWaivers.{name}",
+                "is not a policy of the llmplane pack",
+                f"use a name from `llmplane check --list`, e.g. {nearest_names(name, known)[0]}",
+            )
 
 
 def _check_tokens(settings: StackSettings) -> None:

@@ -144,9 +144,20 @@ def plan_validated(
         "resources": resources,
         "outputs": outputs,
         "cost": stack_cost(settings, resources),
-        # Filled by the policy pack; present so consumers can rely on the key.
-        "violations": [],
+        "violations": stack_violations(resources, settings.policy_waivers),
+        "waivers": dict(sorted(settings.policy_waivers.items())),
     }
+
+
+def stack_violations(
+    resources: list[dict[str, Any]], waivers: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The plan's `violations`: the policy pack's findings with default policy settings."""
+    # Imported here: only planning needs the policy SDK, not `llmplane size` or `compare`.
+    from policies.offline import evaluate, from_plan
+
+    report = evaluate(from_plan({"resources": resources}), waivers=waivers)
+    return [finding.as_json() for finding in report.findings]
 
 
 def _run_program(

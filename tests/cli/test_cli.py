@@ -52,7 +52,16 @@ def test_plan_json_is_byte_identical_across_runs() -> None:
     assert first.stdout == second.stdout
     document = json.loads(first.stdout)
     (plan,) = document["stacks"]
-    assert set(plan) == {"stack", "project", "cloud", "resources", "outputs", "cost", "violations"}
+    assert set(plan) == {
+        "stack",
+        "project",
+        "cloud",
+        "resources",
+        "outputs",
+        "cost",
+        "violations",
+        "waivers",
+    }
     assert plan["stack"] == "kubernetes-dev"
     for resource in plan["resources"]:
         assert set(resource) == {

@@ -1,0 +1,6 @@
+"""Policy rules for Azure: AKS clusters and agent pools, Container Registry, Key Vault, keys."""
+
+# Imported for their registrations; this order is the order in every report, so it stays unsorted.
+# isort: off
+from policies.rules.azure import aks, registry, keyvault  # noqa: F401
+# isort: on
