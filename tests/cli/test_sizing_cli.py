@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.cli.kube_discovery import discovery_server
 from tests.cli.test_cli import assert_bad_input, run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -137,17 +139,22 @@ def test_render_writes_one_redacted_file_per_object(tmp_path: Path) -> None:
         assert document["apiVersion"] and document["kind"]
 
 
-def test_rendered_manifests_pass_kubectl_client_dry_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stack", ["aws-dev", "azure-dev", "gcp-dev", "kubernetes-dev"])
+def test_rendered_manifests_pass_kubectl_client_dry_run(stack: str, tmp_path: Path) -> None:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         pytest.skip("kubectl is not installed here; with it, `kubectl apply --dry-run=client` runs")
-    # Even a client dry run maps kinds through the API server's discovery.
-    probe = [kubectl, "version", "--request-timeout=3s"]
-    if subprocess.run(probe, capture_output=True, timeout=30, check=False).returncode != 0:
-        pytest.skip("kubectl is installed but no cluster answers; its dry run needs discovery")
-    run("render", "kubernetes-dev", "--out", str(tmp_path))
-    result = subprocess.run(
-        [kubectl, "apply", "--dry-run=client", "--validate=false", "-f", str(tmp_path)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    out = tmp_path / "manifests"
+    assert run("render", stack, "--out", str(out)).returncode == 0
+    documents = [yaml.safe_load(f.read_text()) for f in sorted(out.glob("*.yaml"))]
+    # Even a client dry run maps kinds through discovery: a loopback stand-in answers it.
+    with discovery_server((d["apiVersion"], d["kind"]) for d in documents) as server:
+        result = subprocess.run(
+            [kubectl, "apply", "--dry-run=client", "--validate=false", f"--server={server}",
+             f"--cache-dir={tmp_path / 'cache'}", "-f", str(out)],
+            capture_output=True, text=True, timeout=120, check=False,
+            env={"KUBECONFIG": str(tmp_path / "none"), "PATH": os.environ["PATH"],
+                 "HOME": str(tmp_path)},
+        )  # fmt: skip
     assert result.returncode == 0, result.stderr
+    assert result.stdout.count("created (dry run)") == len(documents), result.stdout
