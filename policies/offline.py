@@ -98,6 +98,9 @@ def evaluate(
     findings: list[Finding] = []
     not_evaluated: list[tuple[str, str]] = []
     by_urn = {r.urn: r for r in resources}
+    # Read-only views, built once and shared by every policy that reads them.
+    guarded_props = [(r, guarded(r.props)) for r in resources]
+    stack_view: list[PolicyResource] | None = None
     for policy in build_policies(waivers):
         level, settings = _level_and_settings(policy, config, policy.name in waivers)
         if level == "disabled":
@@ -120,23 +123,25 @@ def evaluate(
                 )
             )
 
-        try:
-            if isinstance(policy, ResourceValidationPolicy):
-                for resource in resources:
-                    args = ResourceValidationArgs(
-                        resource.type,
-                        guarded(resource.props),
-                        resource.urn,
-                        resource.name,
-                        _OPTIONS,
-                        None,
-                        settings,
-                    )
+        if isinstance(policy, ResourceValidationPolicy):
+            # As the CLI does: one call per resource, so a value unknown in one resource leaves
+            # the policy unevaluated there only. Resources of other types would return at once.
+            for resource, props in guarded_props:
+                if resource.type not in rule.types:
+                    continue
+                args = ResourceValidationArgs(
+                    resource.type, props, resource.urn, resource.name, _OPTIONS, None, settings
+                )
+                try:
                     policy.validate(args, lambda m, u=None, urn=resource.urn: found(m, u or urn))
-            else:
-                policy.validate(StackValidationArgs(policy_resources(resources), settings), found)
-        except UnknownValueError as unknown:
-            not_evaluated.append((policy.name, unknown.message))
+                except UnknownValueError as unknown:
+                    not_evaluated.append((policy.name, f"{resource.name}: {unknown.message}"))
+        else:
+            stack_view = stack_view or policy_resources(resources)
+            try:
+                policy.validate(StackValidationArgs(stack_view, settings), found)
+            except UnknownValueError as unknown:
+                not_evaluated.append((policy.name, unknown.message))
     return Report(findings, not_evaluated, waivers)
 
 

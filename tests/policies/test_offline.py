@@ -130,3 +130,17 @@ def test_the_policy_pack_entry_point_is_never_imported() -> None:
     ]:
         if path.name != "__main__.py" and path != Path(__file__):
             assert "policies.__main__" not in path.read_text(), path
+
+
+def test_an_unknown_value_skips_only_the_resource_that_holds_it() -> None:
+    def service(name: str, kind: str) -> Resource:
+        props = {"metadata": {"name": name, "namespace": "apps"}, "spec": {"type": kind}}
+        return Resource("kubernetes:core/v1:Service", name, f"urn:{name}", props)
+
+    report = evaluate([service("pending", UNKNOWN), service("exposed", "NodePort")])
+    nodeport = [f for f in report.findings if f.policy == "k8s-no-nodeport-services"]
+    assert [f.urn for f in nodeport] == ["urn:exposed"]
+    assert (
+        "k8s-no-nodeport-services",
+        "pending: string value at .spec.type can't be known during preview",
+    ) in report.not_evaluated
