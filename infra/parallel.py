@@ -57,10 +57,11 @@ def plan_all(parsed: Sequence[Parsed]) -> list[Plan]:
     # Forking a process that already runs threads (a previous plan's executor) can deadlock.
     if workers < 2 or threading.active_count() > 1:
         return _plan_group(list(parsed))
-    # Every program builds a GpuPlatform (with KEDA and Prometheus) and an InferenceService:
-    # load their Kubernetes classes once, before the fork, instead of once in every worker.
-    for module in ("components.platform", "components.inference"):
+    # Every program builds a GpuPlatform (with KEDA and Prometheus) and an InferenceService, and
+    # every plan runs the policy pack: load those once, before the fork, not once per worker.
+    for module in ("components.platform", "components.inference", "policies.offline"):
         importlib.import_module(module)
+    importlib.import_module("policies.rules").load_all()
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(_plan_group, group) for group in ordered]
