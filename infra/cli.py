@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
 
@@ -20,6 +19,7 @@ from infra.cli_endpoint import bench, smoke
 from infra.cli_sizing import compare_command, cost, prices_app, size
 from infra.errors import EndpointError, SettingsError
 from infra.graph import mermaid
+from infra.terminal import console, emit
 
 if TYPE_CHECKING:
     from infra.synth import Plan
@@ -75,9 +75,6 @@ def plan_files(paths: Sequence[Path]) -> list[Plan]:
     return plan_all([parse_stack_file(path) for path in paths])
 
 
-_out = Console(highlight=False)
-
-
 @app.command()
 def plan(
     stacks: Annotated[
@@ -91,10 +88,10 @@ def plan(
     """Plan stacks offline: every resource, its inputs and dependencies, with secrets redacted."""
     plans = plan_files(stack_files(stacks or [], stacks_dir))
     if as_json:
-        sys.stdout.write(json.dumps({"stacks": plans}, indent=2, sort_keys=True) + "\n")
+        emit(json.dumps({"stacks": plans}, indent=2, sort_keys=True))
         return
     for stack_plan in plans:
-        _out.print(plan_tree(stack_plan))
+        console.print(plan_tree(stack_plan))
 
 
 @app.command()
@@ -120,7 +117,7 @@ def render(
     if out.exists() and not out.is_dir():
         raise SettingsError(stack, "--out", f"{out} is not a folder", "name a folder to write to")
     files = write_manifests(stack_plan, out)
-    _out.print(f"{len(files)} objects written to {out}")
+    console.print(f"{len(files)} objects written to {out}")
 
 
 app.command("check")(check)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from infra.errors import SettingsError
+from infra.terminal import console, emit
+
+if TYPE_CHECKING:
+    from policies.offline import Report
+    from policies.rules import Rule
 
 EXIT_VIOLATIONS = 1
 CheckFormat = Literal["table", "json", "sarif", "markdown"]
-_out = Console(highlight=False)
 
 
 def check(
@@ -55,7 +57,7 @@ def check(
 
     rules = load_all()
     if list_policies:
-        _write(_policy_lines(rules))
+        emit(_policy_lines(rules))
         return
     config = _policy_config(policy_config)
     checked = []
@@ -79,20 +81,16 @@ def check(
             report = evaluate(from_plan(plan), config, plan["waivers"])
             checked.append((plan["stack"], str(path), report))
     if fmt == "json":
-        _write(json.dumps({"stacks": findings_json((s, r) for s, _, r in checked)}, indent=2))
+        emit(json.dumps({"stacks": findings_json((s, r) for s, _, r in checked)}, indent=2))
     elif fmt == "sarif":
-        _write(json.dumps(sarif(checked, rules), indent=2))
+        emit(json.dumps(sarif(checked, rules), indent=2))
     elif fmt == "markdown":
-        _write(markdown(checked))
+        emit(markdown(checked))
     else:
         for stack, _, report in checked:
             _print_report(stack, report, len(rules))
     if any(report.mandatory for _, _, report in checked):
         raise typer.Exit(EXIT_VIOLATIONS)
-
-
-def _write(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def _policy_config(path: Path | None) -> dict[str, Any]:
@@ -128,7 +126,7 @@ def _waivers(stack: str, stacks_dir: Path) -> dict[str, str]:
     return dict(parse_stack_file(path)[0].policy_waivers)
 
 
-def _policy_lines(rules: list[Any]) -> str:
+def _policy_lines(rules: list[Rule]) -> str:
     """One line per policy, aligned, so that it reads in a terminal and greps in a script."""
     width = max(len(rule.name) for rule in rules)
     lines = [f"{len(rules)} policies (kind, severity, enforcement, frameworks):"]
@@ -141,24 +139,22 @@ def _policy_lines(rules: list[Any]) -> str:
     return "\n".join(lines)
 
 
-def _print_report(stack: str, report: Any, policies: int) -> None:
+def _print_report(stack: str, report: Report, policies: int) -> None:
     advisory = len(report.findings) - len(report.mandatory)
     mark = "[red]✗[/]" if report.mandatory else "[green]✓[/]"
-    _out.print(
+    console.print(
         f"{mark} [bold]{escape(stack)}[/]: {len(report.mandatory)} mandatory, {advisory} advisory "
         f"violations of {policies} policies"
     )
     for finding in report.findings:
         level = "[red]mandatory[/]" if finding.enforcement == "mandatory" else "[yellow]advisory[/]"
         resource = (
-            f"{finding.resource_type} {finding.urn.rsplit('::', 1)[-1]}"
-            if finding.urn
-            else "the stack"
+            f"{finding.resource_type} {finding.resource_name}" if finding.urn else "the stack"
         )
-        _out.print(f"  {level} [bold]{finding.policy}[/] on {escape(resource)}", soft_wrap=True)
-        _out.print(f"      {escape(finding.message)}", soft_wrap=True)
-        _out.print(f"      [dim]fix: {escape(finding.remediation)}[/]", soft_wrap=True)
+        console.print(f"  {level} [bold]{finding.policy}[/] on {escape(resource)}", soft_wrap=True)
+        console.print(f"      {escape(finding.message)}", soft_wrap=True)
+        console.print(f"      [dim]fix: {escape(finding.remediation)}[/]", soft_wrap=True)
     for policy, reason in sorted(report.waivers.items()):
-        _out.print(f"  waived {policy}: {escape(reason)}", soft_wrap=True)
+        console.print(f"  waived {policy}: {escape(reason)}", soft_wrap=True)
     for policy, why in report.not_evaluated:
-        _out.print(f"  not evaluated {policy}: {escape(why)}", soft_wrap=True)
+        console.print(f"  not evaluated {policy}: {escape(why)}", soft_wrap=True)

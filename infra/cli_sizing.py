@@ -13,7 +13,7 @@ from rich.console import Console
 
 from infra.architecture import QUANTIZED_BITS, Architecture
 from infra.catalog import CLOUDS, Shape, nearest_names, regions, shapes
-from infra.compare import Row, compare, with_measured
+from infra.compare import Row, compare, measured_in, with_measured
 from infra.errors import SettingsError
 from infra.measured import Measured, read_measured
 from infra.model_source import resolve
@@ -41,6 +41,7 @@ from infra.sizing import (
     weight_bytes,
     workload_for,
 )
+from infra.terminal import emit
 
 _out = Console(highlight=False, width=160)
 
@@ -77,10 +78,6 @@ def _workload(
             f"use one of: {', '.join(nearest_names(quantize, QUANTIZED_BITS))}",
         )
     return workload_for(arch, context, concurrency=concurrency, quantize=quantize)
-
-
-def _emit(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 # --- size ---------------------------------------------------------------------------------
@@ -127,7 +124,7 @@ def size(
         )
     document = _size_document(name, arch, workload, fits)
     if as_json:
-        _emit(json.dumps(document, indent=2, sort_keys=True))
+        emit(json.dumps(document, indent=2, sort_keys=True))
         return
     _out.print(f"[bold]{name}[/] ({arch.family}): {document['parameters'] / 1e9:.2f}B parameters")
     _out.print(
@@ -283,7 +280,7 @@ def _check_measured_used(
     measured: Measured, results: Sequence[tuple[str, Architecture, Workload, list[Row]]]
 ) -> None:
     """Exit 2 when --measured matches no row: the user asked for a figure that went unused."""
-    if any(row.speed_source == "measured" for *_, rows in results for row in rows):
+    if any(measured_in(rows, measured) for *_, rows in results):
         return
     names = [name for name, *_ in results]
     if measured.model not in names:
@@ -311,17 +308,15 @@ def _print_comparison(
 ) -> None:
     if fmt == "json":
         documents = [compare_json(n, a, w, spot, rows, measured) for n, a, w, rows in results]
-        _emit(json.dumps({"models": documents}, indent=2, sort_keys=True))
+        emit(json.dumps({"models": documents}, indent=2, sort_keys=True))
         return
     for name, _, workload, rows in results:
-        used = measured if any(row.speed_source == "measured" for row in rows) else None
+        used = measured_in(rows, measured)
         kind = "estimates; tok/s measured where marked m" if used else "estimates"
         title = f"{name}: where to serve it ({kind})"
         note = compare_note(workload, spot, used)
         if fmt == "markdown":
-            _emit(
-                f"### {title}\n\n{markdown_table(COMPARE_HEADER, compare_rows(rows))}\n\n{note}\n"
-            )
+            emit(f"### {title}\n\n{markdown_table(COMPARE_HEADER, compare_rows(rows))}\n\n{note}\n")
         else:
             _out.print(rich_table(title, COMPARE_HEADER, compare_rows(rows), note))
 
@@ -342,7 +337,7 @@ def cost(
     (stack_plan,) = plan_files(stack_files([stack], stacks_dir))
     rendered = render_cost(stack, stack_plan["cost"], fmt)
     if isinstance(rendered, str):
-        _emit(rendered)
+        emit(rendered)
     else:
         _out.print(rendered)
 

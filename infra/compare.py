@@ -161,3 +161,8 @@ def with_measured(model: str, rows: Sequence[Row], measured: Measured) -> list[R
         else row
         for row in rows
     ]
+
+
+def measured_in(rows: Sequence[Row], measured: Measured | None) -> Measured | None:
+    """The measurement, if any of these rows uses it; None when all are estimates."""
+    return measured if any(row.speed_source == "measured" for row in rows) else None

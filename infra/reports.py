@@ -9,7 +9,7 @@ from typing import Any, Literal
 from rich.table import Table
 
 from infra.architecture import Architecture
-from infra.compare import Row
+from infra.compare import Row, measured_in
 from infra.cost import ASSUMPTIONS as COST_ASSUMPTIONS
 from infra.measured import Measured
 from infra.sizing import ASSUMPTIONS as SIZING_ASSUMPTIONS
@@ -168,7 +168,7 @@ def compare_json(
     measured: Measured | None = None,
 ) -> dict[str, Any]:
     """The JSON document of one model's comparison."""
-    used = measured if any(row.speed_source == "measured" for row in rows) else None
+    used = measured_in(rows, measured)
     return {
         "model": model,
         "estimate": True,

@@ -28,6 +28,7 @@ from infra.mocks import PlanMocks
 from infra.serving import serving_for
 from infra.settings import StackSettings, parse
 from infra.stackfile import read_stack_file
+from policies.rules import SECRET
 
 # Before any provider namespace loads: offline plans then import only the resources they use.
 sdk_loader.install()
@@ -43,7 +44,8 @@ if hasattr(runtime_resource, "_get_stack_trace"):
     setattr(runtime_resource, "_get_stack_trace", _no_source_positions)  # noqa: B010
 
 PROGRAM = Path(__file__).with_name("__main__.py")
-REDACTED = "[secret]"
+# The one redaction marker, shared with the policies that read plans.
+REDACTED = SECRET
 
 Plan = dict[str, Any]
 

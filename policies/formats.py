@@ -110,7 +110,7 @@ def markdown(checked: Checked) -> str:
 
 def _markdown_row(finding: Finding) -> str:
     mark = "❌" if finding.enforcement == "mandatory" else "⚠️"
-    resource = finding.urn.rsplit("::", 1)[-1] if finding.urn else "(stack)"
+    resource = finding.resource_name or "(stack)"
     return (
         f"| {mark} | `{finding.policy}` | {finding.severity} | `{resource}` | "
         f"{_cell(finding.message)} | {_cell(finding.remediation)} |"

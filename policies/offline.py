@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from pulumi.runtime import rpc
 from pulumi_policy import (
     PolicyResource,
     PolicyResourceOptions,
@@ -28,8 +29,6 @@ from infra.errors import SettingsError
 from policies.pack import Policy, build_policies
 from policies.rules import SECRET, Rule, StackResource, load_all
 
-# Pulumi marks a secret inside serialized state with this key (sdk/go/common/resource/sig).
-SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
 LEVELS = ("mandatory", "advisory", "disabled")
 _SOURCES = "pass `pulumi preview --json`, `pulumi stack export` or `llmplane plan --json` output"
 
@@ -60,6 +59,11 @@ class Finding:
     """What to change."""
     waived: str | None = None
     """The stack's written reason, when it waives this policy."""
+
+    @property
+    def resource_name(self) -> str | None:
+        """The logical name of the resource it concerns; None for the stack as a whole."""
+        return urn_name(self.urn) if self.urn else None
 
     def as_json(self) -> dict[str, Any]:
         """The Plan-JSON form (camelCase, like the rest of the plan)."""
@@ -276,6 +280,11 @@ def read_resources(path: Path) -> list[Resource]:
     return [_from_state(state) for state in states if _is_custom(state)]
 
 
+def urn_name(urn: str) -> str:
+    """A resource's logical name: the last part of its URN."""
+    return urn.rsplit("::", 1)[-1]
+
+
 def _is_custom(state: Any) -> bool:
     return isinstance(state, dict) and bool(state.get("custom")) and "type" in state
 
@@ -285,7 +294,7 @@ def _from_state(state: Mapping[str, Any]) -> Resource:
     inputs = state.get("inputs") or {}
     return Resource(
         str(state["type"]),
-        urn.rsplit("::", 1)[-1],
+        urn_name(urn),
         urn,
         _without_secrets(inputs),
         tuple(state.get("dependencies") or ()),
@@ -293,9 +302,10 @@ def _from_state(state: Mapping[str, Any]) -> Resource:
 
 
 def _without_secrets(value: Any) -> Any:
-    """Pulumi's serialized secrets ({sig: ..., ciphertext|plaintext}) become "[secret]"."""
+    """Pulumi's serialized secrets ({sig: secret, ciphertext|plaintext}) become "[secret]"."""
     if isinstance(value, dict):
-        if SECRET_SIGNATURE in value:
+        # The same signature the SDK puts on secrets on the wire (infra/synth.py reads it too).
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
             return SECRET
         return {k: _without_secrets(v) for k, v in value.items()}
     if isinstance(value, list):

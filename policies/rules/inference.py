@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from urllib.parse import urlparse
 
+from components.cloud import upstream_registry
 from policies.rules import (
     WORKLOADS,
     Config,
@@ -207,11 +208,9 @@ def private_registry(type_: str, props: Props, config: Config) -> Iterator[str]:
 
 
 def _registry_host(image: str) -> str:
-    """The registry host of an image reference; Docker Hub when the first part is not a host."""
-    first = image.split("/", 1)[0]
-    if "/" in image and ("." in first or ":" in first or first == "localhost"):
-        return urlparse(f"//{first}").hostname or first
-    return "docker.io"
+    """The registry host of an image reference, without a port: allowedRegistries names hosts."""
+    registry = upstream_registry(image)
+    return urlparse(f"//{registry}").hostname or registry
 
 
 @resource_rule(

@@ -78,6 +78,17 @@ def selects(selector: Any, labels: Mapping[str, Any]) -> bool:
     return True
 
 
+def _selected_by(
+    objects: Sequence[StackResource], selector_path: str, workload: StackResource
+) -> bool:
+    """Whether an object in the workload's namespace selects its pods (a policy, a budget)."""
+    labels, namespace = _pod_labels(workload), _namespace(workload)
+    return any(
+        _namespace(o) == namespace and selects(dig(o.props, selector_path, {}), labels)
+        for o in objects
+    )
+
+
 @stack_rule(
     "k8s-pods-selected-by-network-policy",
     description="Every pod is selected by a NetworkPolicy in its namespace.",
@@ -100,11 +111,7 @@ def pods_selected(resources: Sequence[StackResource], config: Config) -> Found:
         namespace = _namespace(workload)
         if namespace in config["exemptNamespaces"]:
             continue
-        labels = _pod_labels(workload)
-        if not any(
-            _namespace(p) == namespace and selects(dig(p.props, "spec.podSelector", {}), labels)
-            for p in policies
-        ):
+        if not _selected_by(policies, "spec.podSelector", workload):
             yield f"{workload.name}: no NetworkPolicy in {namespace} selects its pods", workload.urn
 
 
@@ -360,9 +367,5 @@ def disruption_budget(resources: Sequence[StackResource], config: Config) -> Fou
             continue
         if not gpu_containers(workload.type, workload.props, config["gpuResources"]):
             continue
-        labels, namespace = _pod_labels(workload), _namespace(workload)
-        if not any(
-            _namespace(b) == namespace and selects(dig(b.props, "spec.selector", {}), labels)
-            for b in budgets
-        ):
+        if not _selected_by(budgets, "spec.selector", workload):
             yield f"{workload.name}: no PodDisruptionBudget selects its pods", workload.urn

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pytest
+from pulumi.runtime import rpc
 from pulumi_policy import PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy
 from pulumi_policy.proxy import unknown_checking_proxy
 
@@ -16,7 +17,8 @@ from policies.rules import Rule, load_all
 from tests.plans import Plan, of_type, shipped
 
 POLICIES = {policy.name: policy for policy in build_policies()}
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # what a preview holds for a value not known yet
+# What a preview holds for a value not known yet: the SDK's own sentinel.
+UNKNOWN = rpc.UNKNOWN
 
 Props = dict[str, Any]
 Mutation = Callable[[Props], None]
