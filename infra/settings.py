@@ -345,6 +345,7 @@ def parse(
     stack: str, config: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()
 ) -> StackSettings:
     """Validate a stack's config map (full keys such as `llmplane:cloud`) into StackSettings."""
+    config = {key: value for key, value in config.items() if not _unset(key, value)}
     llm: dict[str, Any] = {}
     provider: dict[str, Any] = {}
     for full_key in sorted(config):
@@ -384,6 +385,21 @@ def parse(
         raise _settings_error(stack, error) from None
     check_combinations(settings, config, secret_keys)
     return settings
+
+
+# Optional text keys (tokens, keys, the certificate): Pulumi.yaml declares them with the default
+# "", because the Pulumi CLI refuses every stack that leaves a declared key without a default unset.
+_EMPTY_MEANS_UNSET = frozenset(
+    f"{PROJECT}:{field.alias or name}"
+    for name, field in StackSettings.model_fields.items()
+    if field.default is None
+)
+
+
+def _unset(key: str, value: Any) -> bool:
+    """Whether `key: value` is the project default "" of an optional text key, i.e. not set."""
+    full_key = key if ":" in key else f"{PROJECT}:{key}"
+    return value == "" and full_key in _EMPTY_MEANS_UNSET
 
 
 def _decode(value: Any) -> Any:
