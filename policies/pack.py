@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
+import yaml
 from pulumi_policy import (
     EnforcementLevel,
     PolicyComplianceFramework,
@@ -19,7 +21,13 @@ from pulumi_policy import (
 from policies.rules import Rule, StackResource, load_all
 
 PACK_NAME = "llmplane"
-PACK_VERSION = "0.1.0"
+# The Pulumi CLI takes a Python pack's version only from PulumiPolicy.yaml (pulumi_policy always
+# reports 0.0.1 itself), so that file is the one place the version is written.
+PACK_VERSION = str(
+    yaml.safe_load(Path(__file__).with_name("PulumiPolicy.yaml").read_text(encoding="utf-8"))[
+        "version"
+    ]
+)
 Policy = ResourceValidationPolicy | StackValidationPolicy
 
 
