@@ -47,11 +47,12 @@ bench: install
 	$(PY) bench/compare_speed.py
 	$(PY) bench/check_speed.py
 
-# The real path: checks the stack offline first, then hands it to the Pulumi CLI.
+# The real path: checks the stack offline first (a bad stack fails here, with or without the
+# Pulumi CLI), then hands it to the Pulumi CLI.
 define pulumi_stack
 	@test -n "$(STACK)" || { echo "make $@: set STACK, e.g. make $@ STACK=kubernetes-dev" >&2; exit 2; }
+	@$(BIN)/llmplane plan $(STACK) > /dev/null
 	@command -v pulumi >/dev/null || { echo "make $@: the Pulumi CLI is not installed; see README.md" >&2; exit 2; }
-	$(BIN)/llmplane plan $(STACK) > /dev/null
 	pulumi stack select --create --secrets-provider $(SECRETS_PROVIDER) $(STACK)
 endef
 
