@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,20 @@ UID = 10101
 NAME = "gateway"
 # Streams of generated tokens can run for minutes; the gateway must not cut them.
 READ_TIMEOUT_SECONDS = 600
+# Where the pod mounts its config, keys and certificate; nginx_config names the same paths.
+CONFIG_DIR = "/etc/nginx/conf.d"
+KEYS_DIR = "/etc/nginx/keys"
+TLS_DIR = "/etc/nginx/tls"
+CONFIG_FILE = "default.conf"
+KEYS_FILE = "keys.map"
+# Long random keys only: a short key can be guessed through a public endpoint.
+MIN_API_KEY_LENGTH = 32
+# Room for any generator (128 random bytes are 172 characters of base64), far below nginx's
+# 8 KiB limit on one request header line (large_client_header_buffers).
+MAX_API_KEY_LENGTH = 256
+# RFC 6750's token68: the characters a Bearer token may hold.
+_TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*")
+_LITERAL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
 
 @dataclass(frozen=True)
@@ -81,23 +96,61 @@ def gateway_labels(engine_labels: dict[str, str]) -> dict[str, str]:
     }
 
 
+def split_api_keys(api_keys: str) -> list[str]:
+    """The comma-separated keys, stripped; empty entries are kept so that they can be refused."""
+    return [key.strip() for key in api_keys.split(",")]
+
+
+def api_keys_problem(api_keys: str) -> str | None:
+    """What is wrong with comma-separated API keys, without quoting any; None if nothing is."""
+    keys = split_api_keys(api_keys)
+    seen: set[str] = set()
+    for number, key in enumerate(keys, start=1):
+        # A position, never the key: an error message ends up in CI logs.
+        entry = f"entry {number} of {len(keys)}"
+        if not key:
+            return f"{entry} is empty"
+        if len(key) < MIN_API_KEY_LENGTH:
+            return f"{entry} is shorter than {MIN_API_KEY_LENGTH} characters"
+        if len(key) > MAX_API_KEY_LENGTH:
+            return f"{entry} is longer than {MAX_API_KEY_LENGTH} characters"
+        if not _TOKEN68.fullmatch(key):
+            return f"{entry} holds a character a Bearer token cannot (RFC 6750 token68)"
+        if key in seen:
+            return f"{entry} repeats an earlier key"
+        seen.add(key)
+    return None
+
+
+def _exact(key: str) -> str:
+    """A PCRE pattern that matches exactly `key`, and nothing else, byte for byte."""
+    # Letters and digits as they are; every other byte as `\xHH`, which neither nginx's quoted
+    # strings nor PCRE read as anything but that byte: no quote, `$`, `.` or `+` stays special.
+    return "".join(chr(b) if b in _LITERAL else f"\\x{b:02x}" for b in key.encode())
+
+
 def keys_map(api_keys: str) -> str:
-    """nginx `map` entries: each accepted Authorization header value maps to 1."""
-    keys = sorted({key.strip() for key in api_keys.split(",") if key.strip()})
-    return "".join(f'"Bearer {key}" 1;\n' for key in keys)
+    """nginx `map` entries: an Authorization header with exactly one of the keys maps to 1."""
+    keys = sorted({key for key in split_api_keys(api_keys) if key})
+    # Plain map keys are matched case-insensitively and hashed into buckets too small for long
+    # keys; a regular expression is matched exactly, case included, with no hash to size. Only
+    # the scheme is case-insensitive, as RFC 7235 makes it. Any text is written safely, even the
+    # offline engine's placeholder for a secret it cannot read; the stack check refuses keys
+    # outside api_keys_problem's rules before they get here.
+    return "".join(f'"~^(?i:bearer) +{_exact(key)}$" 1;\n' for key in keys)
 
 
 def nginx_config(upstream: str) -> str:
     """TLS, a health path, and every other path only with a known Bearer key."""
     return f"""map $http_authorization $llmplane_authorized {{
     default 0;
-    include /etc/nginx/keys/keys.map;
+    include {KEYS_DIR}/{KEYS_FILE};
 }}
 server {{
     listen {PORT} ssl;
     http2 on;
-    ssl_certificate /etc/nginx/tls/tls.crt;
-    ssl_certificate_key /etc/nginx/tls/tls.key;
+    ssl_certificate {TLS_DIR}/tls.crt;
+    ssl_certificate_key {TLS_DIR}/tls.key;
     ssl_protocols TLSv1.2 TLSv1.3;
     client_max_body_size 10m;
     server_tokens off;
@@ -141,9 +194,9 @@ def _pod(labels: dict[str, str]) -> PodSpecArgs:
                 liveness_probe=ProbeArgs(http_get=health, period_seconds=20),
                 readiness_probe=ProbeArgs(http_get=health, period_seconds=10),
                 volume_mounts=[
-                    VolumeMountArgs(name="config", mount_path="/etc/nginx/conf.d", read_only=True),
-                    VolumeMountArgs(name="keys", mount_path="/etc/nginx/keys", read_only=True),
-                    VolumeMountArgs(name="tls", mount_path="/etc/nginx/tls", read_only=True),
+                    VolumeMountArgs(name="config", mount_path=CONFIG_DIR, read_only=True),
+                    VolumeMountArgs(name="keys", mount_path=KEYS_DIR, read_only=True),
+                    VolumeMountArgs(name="tls", mount_path=TLS_DIR, read_only=True),
                     *(VolumeMountArgs(name=f"w{i}", mount_path=p) for i, p in enumerate(writable)),
                 ],
             )
@@ -172,7 +225,7 @@ def build_gateway(
             f"{name}-gateway-keys",
             metadata=meta(f"{NAME}-keys"),
             type="Opaque",
-            string_data={"keys.map": pulumi.Output.secret(spec.api_keys.apply(keys_map))},
+            string_data={KEYS_FILE: pulumi.Output.secret(spec.api_keys.apply(keys_map))},
             opts=opts,
         ),
         k8s.core.v1.Secret(
@@ -185,7 +238,7 @@ def build_gateway(
         k8s.core.v1.ConfigMap(
             f"{name}-gateway-config",
             metadata=meta(f"{NAME}-config"),
-            data={"default.conf": pulumi.Output.from_input(upstream).apply(nginx_config)},
+            data={CONFIG_FILE: pulumi.Output.from_input(upstream).apply(nginx_config)},
             opts=opts,
         ),
     ]

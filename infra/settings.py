@@ -15,7 +15,7 @@ from pydantic.alias_generators import to_camel
 from components.engines import QUANTIZATIONS, Engine
 from components.naming import PROJECT
 from infra.errors import SettingsError
-from infra.settings_rules import PROVIDER_KEYS, check_combinations
+from infra.settings_rules import PROVIDER_KEYS, SECRET_KEYS, check_combinations
 
 Cloud = Literal["aws", "azure", "gcp", "kubernetes"]
 _IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
@@ -431,7 +431,7 @@ def _settings_error(stack: str, error: ValidationError) -> SettingsError:
         message = "has the wrong format"
     if kind != "value_error":
         # Value errors quote the bad value themselves; secrets are never quoted back.
-        secret = "token" in key.lower() or "kubeconfig" in key
+        secret = key.split(".")[0] in SECRET_KEYS or "kubeconfig" in key
         message += f" (got {'a secret' if secret else repr(first.get('input'))})"
     return SettingsError(stack, key, message[0].lower() + message[1:], f"expected {hint}")
 

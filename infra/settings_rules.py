@@ -49,11 +49,10 @@ _PROVIDER_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 
 
-# Keys Pulumi.yaml declares `secret: true`: they must arrive encrypted.
+# Keys that must arrive encrypted. Pulumi.yaml cannot mark them `secret: true` (their default ""
+# would then fail the CLI's check), so this is the check that refuses a plaintext value.
 SECRET_KEYS = ("llmplane:hfToken", "llmplane:mirrorToken", "llmplane:apiKeys", "llmplane:tlsKey")
 GATEWAY_KEYS = ("apiKeys", "tlsCertificate", "tlsKey")
-# Long random keys only: a short key can be guessed through a public endpoint.
-MIN_API_KEY_LENGTH = 32
 
 
 def check_combinations(
@@ -64,7 +63,6 @@ def check_combinations(
     # First, because a plaintext token in a stack file is already a leak, whatever else is wrong.
     for key in SECRET_KEYS:
         if key in config and key not in secret_keys:
-            # Pulumi.yaml declares these secret, and the Pulumi CLI refuses a plaintext value.
             raise SettingsError(
                 stack,
                 key,
@@ -140,18 +138,23 @@ def _check_exposure(settings: StackSettings) -> None:
                     "set llmplane:apiKeys (secret), llmplane:tlsCertificate and "
                     "llmplane:tlsKey (secret), or use exposure: internal",
                 )
+        # The gateway's own rule, so that the plan refuses what the gateway would. Imported only
+        # for a public stack: the gateway module pulls in the Kubernetes SDK.
+        from components.gateway import MAX_API_KEY_LENGTH, MIN_API_KEY_LENGTH, api_keys_problem
+
         assert settings.api_keys is not None
         value = settings.api_keys.get_secret_value()
-        keys = [k.strip() for k in value.split(",")]
         # Offline, an encrypted value stands as a placeholder; `pulumi up` checks the real keys.
-        if value != SECRET_PLACEHOLDER and any(
-            len(k) < MIN_API_KEY_LENGTH or not k.isprintable() or " " in k for k in keys
-        ):
+        problem = None if value == SECRET_PLACEHOLDER else api_keys_problem(value)
+        if problem is not None:
+            # The problem names a position, never a key or a part of one.
             raise SettingsError(
                 settings.stack,
                 f"{PROJECT}:apiKeys",
-                f"holds a key shorter than {MIN_API_KEY_LENGTH} characters or with spaces",
-                "use random keys, e.g. `openssl rand -hex 32`, separated by commas",
+                problem,
+                f"use distinct keys of {MIN_API_KEY_LENGTH} to {MAX_API_KEY_LENGTH} characters of "
+                "A-Z a-z 0-9 - . _ ~ + / (and = only at the end), separated by commas, "
+                "e.g. `openssl rand -hex 32`",
             )
         return
     for key in GATEWAY_KEYS:

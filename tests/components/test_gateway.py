@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
-from components.gateway import IMAGE, gateway_labels, keys_map, nginx_config
+from components.gateway import (
+    CONFIG_DIR,
+    CONFIG_FILE,
+    IMAGE,
+    KEYS_DIR,
+    KEYS_FILE,
+    TLS_DIR,
+    gateway_labels,
+    keys_map,
+    nginx_config,
+)
 from infra.errors import SettingsError
 from infra.settings import parse
 from tests.conftest import config_with
@@ -36,6 +47,7 @@ def public() -> Plan:
         ({"apiKeys": None}, "llmplane:apiKeys", "needs TLS and API keys"),
         ({"tlsKey": None}, "llmplane:tlsKey", "needs TLS and API keys"),
         ({"apiKeys": "short-key"}, "llmplane:apiKeys", "shorter than 32"),
+        ({"apiKeys": f'{KEY}, {OTHER}"'}, "llmplane:apiKeys", "entry 2 of 2 holds a character"),
         ({"exposure": "internal"}, "llmplane:apiKeys", "only a public endpoint"),
     ],
 )
@@ -57,7 +69,7 @@ def test_keys_and_private_key_never_reach_the_plan(public: Plan) -> None:
     text = json.dumps(public)
     assert KEY not in text and OTHER not in text and "MIIEfakekey" not in text
     keys = one(public, "kubernetes:core/v1:Secret", "llm-gateway-keys")["inputs"]
-    assert keys["stringData"] == "[secret]"
+    assert keys["stringData"] == {"keys.map": "[secret]"}
 
 
 def test_the_gateway_is_the_only_public_service(public: Plan) -> None:
@@ -99,9 +111,63 @@ def test_the_engine_admits_the_gateway_and_the_gateway_only_reaches_the_engine(
 
 
 def test_nginx_refuses_requests_without_a_known_key() -> None:
-    assert keys_map(f" {KEY},{OTHER},{KEY}") == f'"Bearer {KEY}" 1;\n"Bearer {OTHER}" 1;\n'
     config = nginx_config("http://inference.llm-pub.svc.cluster.local:80")
     assert "default 0;" in config and "return 401;" in config
+    assert f"include {KEYS_DIR}/{KEYS_FILE};" in config
     assert "proxy_pass http://inference.llm-pub.svc.cluster.local:80;" in config
     assert 'proxy_set_header Authorization "";' in config  # keys stop at the gateway
     assert "ssl_protocols TLSv1.2 TLSv1.3;" in config and "proxy_buffering off;" in config
+
+
+def test_each_key_is_one_exact_case_sensitive_match() -> None:
+    # nginx matches plain map strings case-insensitively, and a 64-character one overflowed its
+    # hash buckets: every entry must be an anchored regular expression, with the key as it is.
+    assert keys_map(f" {KEY},{OTHER.upper()} ,{OTHER}") == (
+        f'"~^(?i:bearer) +{OTHER.upper()}$" 1;\n'
+        f'"~^(?i:bearer) +{KEY}$" 1;\n'
+        f'"~^(?i:bearer) +{OTHER}$" 1;\n'
+    )
+
+
+def _pattern(line: str) -> re.Pattern[bytes]:
+    """The regular expression of one keys.map line, as nginx's PCRE reads it (bytes)."""
+    found = re.fullmatch(r'"~(\^\(\?i:bearer\) \+[A-Za-z0-9\\x]*\$)" 1;', line)
+    assert found, f"not one quoted, anchored, escaped pattern: {line!r}"
+    return re.compile(found[1].encode())
+
+
+def test_regex_characters_of_a_key_match_only_themselves() -> None:
+    key = "a.b+c/d~e_f-g" + "0" * 20 + "=="
+    (line,) = keys_map(key).splitlines()
+    escaped = r"a\x2eb\x2bc\x2fd\x7ee\x5ff\x2dg" + "0" * 20 + r"\x3d\x3d"
+    assert line == f'"~^(?i:bearer) +{escaped}$" 1;'
+    pattern = _pattern(line)
+    assert pattern.fullmatch(f"Bearer {key}".encode())
+    assert not pattern.fullmatch(f"Bearer {key.replace('.', 'x')}".encode())
+    assert not pattern.fullmatch(f"Bearer {key.replace('+', '')}".encode())
+
+
+@pytest.mark.parametrize(
+    "key",
+    ['quote"d', "semi;colon", "brace}{", "dollar$http_host", "back\\slash", "[secret]", "é ü"],
+)
+def test_any_text_becomes_one_exact_match_that_cannot_break_the_config(key: str) -> None:
+    # The stack check refuses such keys, but the offline engine's "[secret]" placeholder, or a
+    # caller of the component, may still hand one over: it must neither break nor widen the map.
+    (line,) = keys_map(f"{key}, {key},").splitlines()
+    pattern = _pattern(line)
+    assert pattern.fullmatch(f"Bearer {key}".encode())
+    assert not pattern.fullmatch(f"Bearer {key}x".encode())
+    assert not pattern.fullmatch(f"Bearer x{key}".encode())
+    if key.upper() != key:
+        assert not pattern.fullmatch(f"Bearer {key.upper()}".encode())
+
+
+def test_the_pod_mounts_what_the_config_names(public: Plan) -> None:
+    spec = one(public, "kubernetes:apps/v1:Deployment", "llm-gateway")["inputs"]["spec"]
+    (container,) = spec["template"]["spec"]["containers"]
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert (mounts["config"], mounts["keys"], mounts["tls"]) == (CONFIG_DIR, KEYS_DIR, TLS_DIR)
+    config = one(public, "kubernetes:core/v1:ConfigMap", "llm-gateway-config")["inputs"]["data"]
+    assert set(config) == {CONFIG_FILE}
+    assert f"ssl_certificate {TLS_DIR}/tls.crt;" in config[CONFIG_FILE]

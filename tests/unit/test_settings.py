@@ -381,3 +381,76 @@ def test_control_characters_in_keys_cannot_reach_the_terminal() -> None:
     message = str(_error(config_with(**{"llmplane:evil\x1b[2J\nkey": 1})))
     assert "\x1b" not in message and "\n" not in message
     assert "\\x1b" in message
+
+
+# API keys of a public stack. Every bad key below carries the marker "Qx7", so that a message
+# quoting any part of a key, however short, is caught.
+GATEWAY_SECRETS = frozenset({"llmplane:apiKeys", "llmplane:tlsKey"})
+HEX_KEY = "0f" * 32  # the shape of `openssl rand -hex 32`
+LONGEST_KEY = ("AZaz09-._~+/Qx7" * 20)[:254] + "=="
+
+
+def public(api_keys: str) -> dict[str, Any]:
+    """A valid public stack whose gateway accepts `api_keys`."""
+    return config_with(
+        exposure="public",
+        apiKeys=api_keys,
+        tlsCertificate="-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        tlsKey="-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
+    )
+
+
+@pytest.mark.parametrize(
+    "api_keys",
+    [
+        HEX_KEY,
+        LONGEST_KEY,
+        "a" * 32,
+        # Keys that differ only in case are different keys: the gateway matches them exactly.
+        f"{HEX_KEY.upper()}, {HEX_KEY} ,{LONGEST_KEY}",
+        ",".join(f"key{n}-{HEX_KEY}" for n in range(5)),
+        # Offline, an encrypted value cannot be read, so it cannot be checked.
+        SECRET_PLACEHOLDER,
+    ],
+)
+def test_good_api_keys_are_accepted(api_keys: str) -> None:
+    assert len(LONGEST_KEY) == 256
+    settings = parse("dev", public(api_keys), GATEWAY_SECRETS)
+    assert settings.api_keys is not None
+
+
+@pytest.mark.parametrize(
+    ("api_keys", "words"),
+    [
+        ("Qx7" + "a" * 28, "entry 1 of 1 is shorter than 32 characters"),
+        (LONGEST_KEY + "a", "entry 1 of 1 is longer than 256 characters"),
+        (f"{HEX_KEY},Qx7" + "b" * 300, "entry 2 of 2 is longer than 256"),
+        (f'Qx7{"a" * 30}"', "token68"),  # a quote ended the nginx string: nginx did not start
+        ("Qx7 " + "a" * 30, "token68"),
+        ("Qx7\n" + "a" * 30, "token68"),
+        ("Qx7\x1b[2J" + "a" * 30, "token68"),
+        ("Qx7é" + "a" * 30, "token68"),
+        ("Qx7;" + "a" * 30, "token68"),
+        ("Qx7" + "a" * 30 + "=b", "token68"),  # '=' only as padding at the end
+        ("=Qx7" + "a" * 30, "token68"),
+        (f"Qx7{'a' * 30},Qx7{'a' * 30}", "entry 2 of 2 repeats an earlier key"),
+        (f"{HEX_KEY},,Qx7{'a' * 30}", "entry 2 of 3 is empty"),
+        (f"Qx7{'a' * 30},", "entry 2 of 2 is empty"),
+        (" , ", "entry 1 of 2 is empty"),
+        ("   ", "entry 1 of 1 is empty"),
+    ],
+)
+def test_bad_api_keys_are_refused_without_quoting_them(api_keys: str, words: str) -> None:
+    error = _error(public(api_keys), GATEWAY_SECRETS)
+    assert error.key == "llmplane:apiKeys"
+    assert words in str(error)
+    assert "openssl rand -hex 32" in error.fix
+    for text in (str(error), repr(error), error.problem, error.fix):
+        assert "Qx7" not in text and HEX_KEY[:8] not in text
+    assert "\n" not in str(error)
+
+
+@pytest.mark.parametrize("key", ["apiKeys", "tlsKey", "hfToken", "mirrorToken"])
+def test_wrongly_typed_gateway_secret_is_not_echoed(key: str) -> None:
+    config = {**public(HEX_KEY), f"llmplane:{key}": ["Qx7" + "a" * 40]}
+    assert "Qx7" not in str(_error(config, GATEWAY_SECRETS))
