@@ -15,7 +15,11 @@ _NOT_OBJECTS = ("kubernetes:helm.sh/",)
 
 
 def kubernetes_manifests(plan: Plan) -> list[dict[str, Any]]:
-    """The Kubernetes objects of a plan, as the API server would receive them (secrets redacted)."""
+    """The Kubernetes objects of a plan, as the API server would receive them.
+
+    Secret values are "[secret]"; a Secret's `data`/`stringData` keep their key names, so the
+    object stays the map of key to string that Kubernetes requires (see infra/synth.py).
+    """
     return [
         resource["inputs"]
         for resource in plan["resources"]

@@ -73,7 +73,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             "custom": bool(request.custom),
             "provider": _provider_urn(request.provider),
             "dependencies": sorted(set(request.dependencies)),
-            "inputs": _plain(json_format.MessageToDict(request.object)),
+            "inputs": _inputs(request.type, json_format.MessageToDict(request.object)),
         }
         return response
 
@@ -81,6 +81,35 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
 def _provider_urn(reference: str) -> str | None:
     """A provider reference is `<urn>::<id>`; the plan keeps the URN, which is stable."""
     return reference.rsplit("::", 1)[0] if reference else None
+
+
+# pulumi_kubernetes marks a Secret's whole `data` and `stringData` map secret, so one redaction
+# marker would replace the map: the key names (which pods mount by name, and which Kubernetes never
+# hides: `kubectl describe secret` lists them) would be lost, and `stringData: "[secret]"` is not
+# an object the API server accepts. For these fields the plan keeps the keys and redacts each value.
+_KEYED_SECRET_MAPS: dict[str, frozenset[str]] = {
+    "kubernetes:core/v1:Secret": frozenset({"data", "stringData"}),
+    "kubernetes:core/v1:SecretPatch": frozenset({"data", "stringData"}),
+}
+
+
+def _inputs(type_: str, wire: dict[str, Any]) -> dict[str, Any]:
+    """A resource's wire inputs as plan JSON; a Kubernetes Secret keeps its key names."""
+    keyed = _KEYED_SECRET_MAPS.get(type_, frozenset())
+    return {
+        key: _redact_values(value) if key in keyed else _plain(value)
+        for key, value in sorted(wire.items())
+    }
+
+
+def _redact_values(value: Any) -> Any:
+    """A Secret's map as `{key: "[secret]"}`: its key names kept, every value withheld."""
+    if isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+        value = value.get("value")
+    if isinstance(value, dict):
+        return {str(key): REDACTED for key in sorted(value)}
+    # An unknown map (a preview's computed value) or an unexpected shape: nothing to keep.
+    return REDACTED if value is not None else None
 
 
 def _plain(value: Any) -> Any:

@@ -79,7 +79,7 @@ def test_plan_json_never_shows_a_secure_value(tmp_path: Path) -> None:
     assert ciphertext not in result.stdout + result.stderr
     (plan,) = json.loads(result.stdout)["stacks"]
     secrets = [r for r in plan["resources"] if r["type"] == "kubernetes:core/v1:Secret"]
-    assert secrets and secrets[0]["inputs"]["stringData"] == "[secret]"
+    assert secrets and secrets[0]["inputs"]["stringData"] == {"HF_TOKEN": "[secret]"}
 
 
 def test_plaintext_token_in_a_stack_file_is_refused_and_not_printed(

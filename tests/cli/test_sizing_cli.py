@@ -13,6 +13,8 @@ import yaml
 
 from tests.cli.kube_discovery import discovery_server
 from tests.cli.test_cli import assert_bad_input, run
+from tests.components.test_gateway import CERT
+from tests.conftest import config_with, write_stack
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LLAMA_8B = "meta-llama/Llama-3.1-8B-Instruct"
@@ -137,6 +139,26 @@ def test_render_writes_one_redacted_file_per_object(tmp_path: Path) -> None:
     for file in files:
         (document,) = yaml.safe_load_all(file.read_text())
         assert document["apiVersion"] and document["kind"]
+
+
+def test_render_keeps_secret_keys_and_redacts_only_their_values(tmp_path: Path) -> None:
+    config = config_with(exposure="public", tlsCertificate=CERT)
+    ciphertexts = {key: f"v1:AAAA{key}Ciphertext" for key in ("hfToken", "apiKeys", "tlsKey")}
+    for key, ciphertext in ciphertexts.items():
+        config[f"llmplane:{key}"] = {"secure": ciphertext}
+    write_stack(tmp_path, config, "pub")
+    out = tmp_path / "manifests"
+    result = run("render", "pub", "--stacks-dir", str(tmp_path), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    texts = {f.name: f.read_text() for f in out.glob("*.yaml")}
+    assert not [c for c in ciphertexts.values() for text in texts.values() if c in text]
+    secrets = [yaml.safe_load(t) for name, t in texts.items() if name.startswith("secret-")]
+    # Kubernetes needs a map of key to string; the keys are what the pods mount.
+    assert {s["metadata"]["name"]: s["stringData"] for s in secrets} == {
+        "hf-token": {"HF_TOKEN": "[secret]"},
+        "gateway-keys": {"keys.map": "[secret]"},
+        "gateway-tls": {"tls.crt": "[secret]", "tls.key": "[secret]"},
+    }
 
 
 @pytest.mark.parametrize("stack", ["aws-dev", "azure-dev", "gcp-dev", "kubernetes-dev"])

@@ -89,7 +89,9 @@ def test_secret_values_are_redacted_everywhere() -> None:
     text = json.dumps(plan)
     assert TOKEN not in text
     assert "clusters: []" not in text
-    assert one(plan, "kubernetes:core/v1:Secret")["inputs"]["stringData"] == REDACTED
+    # The key the pod mounts stays; only its value is withheld.
+    secret = one(plan, "kubernetes:core/v1:Secret")["inputs"]
+    assert secret["stringData"] == {"HF_TOKEN": REDACTED}
     assert one(plan, "pulumi:providers:kubernetes")["inputs"]["kubeconfig"] == REDACTED
     assert plan["outputs"]["kubeconfig"] == REDACTED
 
