@@ -105,6 +105,14 @@ class Architecture:
         """KV cache per token across all layers: 2 (K and V) x layers x kv_heads x head_dim."""
         return 2 * self.layers * self.kv_heads * self.head_dim * kv_bytes
 
+    def kv_cache_bytes(self, tokens: int, kv_bytes: int = 2) -> int:
+        """KV cache of one sequence of `tokens` tokens, across all layers.
+
+        The one entry point fits and speed estimates use: attention types whose cache does not
+        grow linearly (sliding-window layers, latent attention) change only this method.
+        """
+        return self.kv_bytes_per_token(kv_bytes) * tokens
+
 
 def _int(config: Mapping[str, Any], key: str, source: str) -> int:
     value = config.get(key)
