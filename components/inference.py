@@ -28,7 +28,6 @@ from components.addons import Autoscaling
 from components.cloud import Placement, RegistryRef, WorkloadIdentity
 from components.engines import EngineSpec, ServeRequest
 from components.gateway import GatewaySpec, build_gateway
-from components.outputs import field
 from components.pod import TOKEN_KEY, engine_pod
 from components.traffic import Meta, WakeSchedule, network_policies, scaled_object
 
@@ -243,12 +242,12 @@ class InferenceService(pulumi.ComponentResource):
 
 def _load_balancer_url(status: Any) -> str:
     """https://<address> once the cloud has given the gateway's load balancer one."""
-    balancer = field(status, "load_balancer") if status is not None else None
-    ingress = (field(balancer, "ingress") if balancer is not None else None) or []
+    balancer = status.load_balancer if status is not None else None
+    ingress = (balancer.ingress if balancer is not None else None) or []
     if not ingress:
         return "https://<load balancer address pending>"
     first = ingress[0]
-    return f"https://{field(first, 'hostname') or field(first, 'ip')}"
+    return f"https://{first.hostname or first.ip}"
 
 
 def _scrape(engine: EngineSpec) -> dict[str, str]:

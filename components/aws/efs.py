@@ -11,7 +11,6 @@ from components.aws.account import Account
 from components.aws.eks import EksRef, addon
 from components.aws.iam import irsa_role, managed_policy
 from components.aws.network import NetworkRef, one_port_group
-from components.outputs import field
 
 # The StorageClass the engine's ReadWriteMany cache claim names.
 STORAGE_CLASS = "llmplane-efs"
@@ -22,7 +21,7 @@ ENGINE_GID = "10001"
 
 def node_security_group(eks: EksRef) -> pulumi.Output[str]:
     """The cluster security group, which EKS gives every managed node without its own groups."""
-    return eks.cluster.vpc_config.apply(lambda config: field(config, "cluster_security_group_id"))
+    return eks.cluster.vpc_config.cluster_security_group_id
 
 
 def build_shared_cache(

@@ -13,7 +13,6 @@ from components.aws.iam import service_role
 from components.aws.kms import control_plane_log_group
 from components.aws.network import NetworkRef
 from components.kubeconfig import exec_kubeconfig
-from components.outputs import field
 from infra.settings import ClusterSettings
 
 # Minor versions in EKS standard support on 2026-11-28: 1.34 until 2026-12-02 (so not offered for
@@ -88,7 +87,8 @@ def build_control_plane(
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[*attachments, logs]),
     )
-    issuer = cluster.identities.apply(lambda ids: _issuer(ids))
+    # The cluster's OIDC issuer URL, which IRSA trust policies are scoped to.
+    issuer = cluster.identities[0].oidcs[0].issuer
     oidc = aws.iam.OpenIdConnectProvider(
         f"{name}-oidc",
         url=issuer,
@@ -120,19 +120,12 @@ def build_control_plane(
         oidc_provider_arn=oidc.arn,
         oidc_issuer=issuer,
         kubeconfig=pulumi.Output.secret(
-            pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority).apply(
-                lambda values: kubeconfig(
-                    values[0], values[1], field(values[2], "data"), account.region
-                )
-            )
+            pulumi.Output.all(
+                cluster.name, cluster.endpoint, cluster.certificate_authority.data
+            ).apply(lambda values: kubeconfig(values[0], values[1], values[2], account.region))
         ),
         early_addons=early,
     )
-
-
-def _issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
-    """The cluster's OIDC issuer URL, which IRSA trust policies are scoped to."""
-    return field(field(identities[0], "oidcs")[0], "issuer")
 
 
 def addon(

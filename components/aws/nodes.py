@@ -13,7 +13,6 @@ from components.aws.eks import EksRef
 from components.aws.iam import service_role
 from components.aws.network import NetworkRef
 from components.cloud import GPU_TAINT, POOL_LABEL, GpuPoolSpec, Placement
-from components.outputs import field
 from infra.catalog import Shape
 
 SYSTEM_INSTANCE = "m6i.large"
@@ -186,11 +185,6 @@ def build_node_groups(
     return system, gpu, placement
 
 
-def _asg_name(resources: Sequence[aws.eks.outputs.NodeGroupResource]) -> str:
-    """The Auto Scaling group EKS created for a managed node group."""
-    return field(field(resources[0], "autoscaling_groups")[0], "name")
-
-
 def _scale_from_zero_tags(
     name: str,
     group: aws.eks.NodeGroup,
@@ -204,7 +198,8 @@ def _scale_from_zero_tags(
     autoscaler's DescribeNodegroup fallback does not work on private clusters, so the
     node-template tags are set on the group's ASG directly.
     """
-    asg_name = group.resources.apply(_asg_name)
+    # The Auto Scaling group EKS created for the managed node group.
+    asg_name = group.resources[0].autoscaling_groups[0].name
     template = {
         **{f"{_AUTOSCALER_TAG}/label/{k}": v for k, v in sorted(labels.items())},
         f"{_AUTOSCALER_TAG}/taint/{GPU_TAINT.key}": f"{GPU_TAINT.value}:{GPU_TAINT.effect}",

@@ -41,7 +41,6 @@ from components.cloud import (
 from components.device_plugin import nvidia_device_plugin
 from components.engines import ENGINES
 from components.naming import dns_label, tags
-from components.outputs import field
 
 if TYPE_CHECKING:
     from infra.settings import StackSettings
@@ -169,7 +168,7 @@ class AzureCloud:
             tags=self._tags,
             opts=opts,
         )
-        disk_principal = disks.identity.apply(lambda i: field(i, "principal_id") if i else "")
+        disk_principal = disks.identity.principal_id
         grants.append(
             assign(
                 f"{name}-disks-key",
@@ -230,7 +229,7 @@ class AzureCloud:
             f"{name}-engine", resource_group_name=group, tags=self._tags, opts=opts
         )
         issuer = self._cluster.oidc_issuer_profile.apply(
-            lambda profile: field(profile, "issuer_url") if profile is not None else None
+            lambda profile: profile.issuer_url if profile is not None else None
         )
         azure.managedidentity.FederatedIdentityCredential(
             f"{name}-engine-federation",

@@ -9,7 +9,6 @@ from components.azure.network import VnetRef
 from components.azure.roles import ACR_PULL, KEY_VAULT_SECRETS_USER, assign
 from components.azure.vault import VaultRef, vault_secret
 from components.cloud import RegistryRef, image_path, upstream_registry
-from components.outputs import field
 
 PRIVATE_ZONE = "privatelink.azurecr.io"
 # Untagged manifests are deleted after this many days (a Premium feature).
@@ -107,7 +106,7 @@ def build_acr(
             ],
             opts=opts,
         )
-        principal = credential_set.identity.apply(lambda i: field(i, "principal_id") if i else "")
+        principal = credential_set.identity.principal_id
         assign(
             f"{name}-upstream-secrets",
             KEY_VAULT_SECRETS_USER,
@@ -132,7 +131,7 @@ def build_acr(
 
 
 def _secret_uri(secret: azure.keyvault.Secret) -> pulumi.Output[str]:
-    return secret.properties.apply(lambda properties: field(properties, "secret_uri"))
+    return secret.properties.apply(lambda properties: properties.secret_uri)
 
 
 def _private_endpoint(

@@ -14,7 +14,6 @@ import yaml
 from components.azure.network import VnetRef
 from components.azure.vault import VaultRef
 from components.cloud import GPU_TAINT, POOL_LABEL, GpuPoolSpec, Placement, Toleration
-from components.outputs import field
 from infra.settings import ClusterSettings
 
 # AKS versions on 2026-11-28: 1.34 reaches end of life on 2026-11-30, 1.35 and 1.36 are GA
@@ -212,7 +211,7 @@ def kubeconfig(
         resource_group_name=group, resource_name=cluster.name
     )
     return pulumi.Output.secret(
-        credentials.kubeconfigs.apply(lambda configs: azure_cli_login(field(configs[0], "value")))
+        credentials.kubeconfigs.apply(lambda configs: azure_cli_login(configs[0].value))
     )
 
 

@@ -10,7 +10,6 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from components.cloud import POOL_LABEL, GpuPoolSpec, Placement, Toleration
 from components.gcp.network import PODS, SERVICES, NetworkRef
 from components.kubeconfig import exec_kubeconfig
-from components.outputs import field
 from infra.catalog import Shape
 from infra.settings import ClusterSettings
 
@@ -227,11 +226,13 @@ def kubeconfig(cluster: gcp.container.Cluster) -> pulumi.Output[str]:
     """A kubeconfig that authenticates with gke-gcloud-auth-plugin: no credential inside."""
     plugin = {"command": "gke-gcloud-auth-plugin", "provideClusterInfo": True}
     return pulumi.Output.secret(
-        pulumi.Output.all(cluster.name, cluster.endpoint, cluster.master_auth).apply(
+        pulumi.Output.all(
+            cluster.name, cluster.endpoint, cluster.master_auth.cluster_ca_certificate
+        ).apply(
             lambda values: exec_kubeconfig(
                 values[0],
                 f"https://{values[1]}",
-                field(values[2], "cluster_ca_certificate"),
+                values[2],
                 plugin,
             )
         )
