@@ -26,6 +26,14 @@ _EC2_PREFIXES = {
     "ec2/vpcEndpoint": "vpce",
 }
 _IAM_KINDS = {"role": "role", "policy": "policy", "user": "user"}
+# pulumi-aws auto-names the `name` input of every resource that has one (provider/autonaming.go:
+# tfbridge.AutoName("name", 255, "-"), i.e. "<logical name>-<7 hex>"); these resources carry their
+# name in another input, auto-named the same way (provider/resources.go).
+_AUTO_NAMED_FIELDS = {
+    "eks/nodeGroup": "nodeGroupName",
+    "eks/fargateProfile": "fargateProfileName",
+    "cloudwatch/metricAlarm": "name",
+}
 
 
 def digest(*parts: str) -> str:
@@ -36,6 +44,14 @@ def digest(*parts: str) -> str:
 def region() -> str:
     """The stack's aws:region (set in the mocked config), for region-scoped ARNs and hosts."""
     return pulumi.Config("aws").get("region") or "us-east-1"
+
+
+def auto_name_field(type_: str, sdk_inputs: frozenset[str]) -> tuple[str, str] | None:
+    """The input pulumi-aws fills with an auto-name when the program leaves it out, if any."""
+    field = _AUTO_NAMED_FIELDS.get(type_.split(":")[1])
+    if field is None and "name" in sdk_inputs:
+        field = "name"
+    return (field, "bridge") if field is not None else None
 
 
 def resource(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any]:
@@ -74,10 +90,27 @@ def _eks_cluster(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any
 
 
 def _node_group(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any]:
+    # EKS names a node group's Auto Scaling group eks-<node group>-<uuid>, and its ARN and the
+    # Terraform id carry the cluster's name and the node group's.
+    cluster, group = inputs.get("clusterName"), inputs.get("nodeGroupName", name)
+    raw = digest(type_, name) + digest(name, type_)
+    group_uuid = f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:32]}"
     return {
-        "resources": [{"autoscalingGroups": [{"name": f"eks-{name}-{digest(type_, name)}"}]}],
+        "id": f"{cluster}:{group}",
+        "arn": f"arn:aws:eks:{region()}:{AWS_ACCOUNT}:nodegroup/{cluster}/{group}/{group_uuid}",
+        "resources": [{"autoscalingGroups": [{"name": f"eks-{group}-{group_uuid}"}]}],
         "status": "ACTIVE",
     }
+
+
+def _named(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any]:
+    """Resources whose Terraform id is their name (an IAM role, a log group, a repository)."""
+    return {"id": str(inputs.get("name") or name)}
+
+
+def _role_policy(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any]:
+    """An inline role policy's Terraform id: `<role name>:<policy name>`."""
+    return {"id": f"{inputs.get('role')}:{inputs.get('name') or name}"}
 
 
 def _oidc_provider(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any]:
@@ -105,6 +138,8 @@ def _secret(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any]:
 _COMPUTED = {
     "eks/cluster": _eks_cluster,
     "eks/nodeGroup": _node_group,
+    "iam/role": _named,
+    "iam/rolePolicy": _role_policy,
     "iam/openIdConnectProvider": _oidc_provider,
     "kms/key": _kms_key,
     "ecr/repository": _ecr_repository,

@@ -53,8 +53,51 @@ _CHILDREN = {
         "Microsoft.ContainerRegistry/registries",
         "credentialSets",
     ),
+    "managedidentity:FederatedIdentityCredential": (
+        "resourceName",
+        "Microsoft.ManagedIdentity/userAssignedIdentities",
+        "federatedIdentityCredentials",
+    ),
+    "network:PrivateDnsZoneGroup": (
+        "privateEndpointName",
+        "Microsoft.Network/privateEndpoints",
+        "privateDnsZoneGroups",
+    ),
+    "privatedns:VirtualNetworkLink": (
+        "privateZoneName",
+        "Microsoft.Network/privateDnsZones",
+        "virtualNetworkLinks",
+    ),
 }
-# The input that carries each resource's own name.
+# The input that carries each resource's own name, where the heuristic below would pick a
+# parent's: a federated credential also names its identity, a zone link its zone.
+_OWN_NAME = {
+    "authorization:RoleAssignment": "roleAssignmentName",
+    "compute:DiskEncryptionSet": "diskEncryptionSetName",
+    "containerregistry:CacheRule": "cacheRuleName",
+    "containerregistry:CredentialSet": "credentialSetName",
+    "containerregistry:Registry": "registryName",
+    "containerservice:AgentPool": "agentPoolName",
+    "containerservice:ManagedCluster": "resourceName",
+    "keyvault:Key": "keyName",
+    "keyvault:Secret": "secretName",
+    "keyvault:Vault": "vaultName",
+    "managedidentity:FederatedIdentityCredential": "federatedIdentityCredentialResourceName",
+    "managedidentity:UserAssignedIdentity": "resourceName",
+    "network:NatGateway": "natGatewayName",
+    "network:NetworkSecurityGroup": "networkSecurityGroupName",
+    "network:PrivateDnsZoneGroup": "privateDnsZoneGroupName",
+    "network:PrivateEndpoint": "privateEndpointName",
+    "network:PublicIPAddress": "publicIpAddressName",
+    "network:Subnet": "subnetName",
+    "network:VirtualNetwork": "virtualNetworkName",
+    "privatedns:PrivateZone": "privateZoneName",
+    "privatedns:VirtualNetworkLink": "virtualNetworkLinkName",
+    "resources:ResourceGroup": "resourceGroupName",
+}
+# ARM requires role assignment names to be GUIDs: azure-native's "uuid" auto-naming strategy.
+_UUID_NAMED = frozenset({"authorization:RoleAssignment"})
+# The inputs that carry a resource's own name, for types not in _OWN_NAME.
 _NAME_INPUTS = (
     "resourceGroupName",
     "resourceName",
@@ -81,7 +124,22 @@ def guid(*parts: str) -> str:
     return str(uuid.UUID(hashlib.sha256("/".join(parts).encode()).hexdigest()[:32]))
 
 
+def auto_name_field(type_: str, sdk_inputs: frozenset[str]) -> tuple[str, str] | None:
+    """The name input azure-native fills in when the program leaves it out, if known.
+
+    azure-native's Check (provider/pkg/provider/provider.go, getDefaultName) gives each name path
+    parameter the logical name plus 8 random hex characters ("random"), or a GUID ("uuid").
+    """
+    kind = type_.split(":", 1)[1]
+    field = _OWN_NAME.get(kind)
+    if field is None:
+        return None
+    return field, "azure-uuid" if kind in _UUID_NAMED else "azure-random"
+
+
 def _own_name(kind: str, name: str, inputs: dict[str, Any]) -> str:
+    if kind in _OWN_NAME and inputs.get(_OWN_NAME[kind]) is not None:
+        return str(inputs[_OWN_NAME[kind]])
     keys = [k for k in _NAME_INPUTS if k in inputs]
     if kind == "resources:ResourceGroup":
         return str(inputs.get("resourceGroupName", name))
@@ -103,8 +161,7 @@ def resource(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any]:
         resource_id = f"{base}/providers/{parent_type}/{inputs.get(parent_input)}/{segment}/{own}"
     elif kind == "authorization:RoleAssignment":
         resource_id = (
-            f"{inputs.get('scope')}/providers/Microsoft.Authorization/roleAssignments/"
-            f"{guid(type_, name)}"
+            f"{inputs.get('scope')}/providers/Microsoft.Authorization/roleAssignments/{own}"
         )
     else:
         namespace, arm_type = _ARM_TYPES.get(kind, ("Microsoft.Unknown", kind.split(":")[-1]))

@@ -19,6 +19,21 @@ def _region() -> str:
     return pulumi.Config("gcp").get("region") or "us-central1"
 
 
+def auto_name_field(type_: str, sdk_inputs: frozenset[str]) -> tuple[str, str] | None:
+    """The input pulumi-gcp fills with an auto-name when the program leaves it out, if any.
+
+    pulumi-gcp's provider/resources.go: `prov.SetAutonaming(255, "-")` auto-names every `name`
+    input "<logical name>-<7 hex>"; compute resources use a lower-cased variant
+    (lowercaseAutoName), and a service account's `accountId` is auto-named the same way.
+    """
+    kind = type_.split(":")[1]
+    if kind == "serviceaccount/account":
+        return "accountId", "bridge"
+    if "name" not in sdk_inputs:
+        return None
+    return "name", "bridge-lower" if kind.startswith("compute/") else "bridge"
+
+
 def resource(name: str, inputs: dict[str, Any], type_: str) -> dict[str, Any]:
     """An id in the GCP API's own path style, and the computed fields of the few that need them."""
     kind = type_.split(":")[1]

@@ -24,7 +24,7 @@ from components.cloud import cloud_for
 from components.naming import PROJECT
 from infra import sdk_loader
 from infra.cost import expected_gpu_nodes, price_plan
-from infra.mocks import PlanMocks
+from infra.mocks import PlanMocks, with_auto_name
 from infra.serving import serving_for
 from infra.settings import StackSettings, parse
 from infra.stackfile import read_stack_file
@@ -48,6 +48,7 @@ PROGRAM = Path(__file__).with_name("__main__.py")
 REDACTED = SECRET
 
 Plan = dict[str, Any]
+_ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
 # The program's pulumi.log messages have no engine to go to offline; keep them off stderr.
 _QUIET = logging.getLogger(f"{PROJECT}.synth")
@@ -62,9 +63,25 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.captured: dict[str, dict[str, Any]] = {}
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the engine gives (pkg/resource/deploy/deployment.go `generateURN`).
+
+        The SDK's mock keeps only the parent's last type and keeps the root stack's; the engine
+        uses the parent's whole qualified type and leaves the root stack's out, and policies,
+        `pulumi preview --json` and `pulumi stack export` all name resources by that URN.
+        """
+        qualified = parent.split("::")[2] if parent else ""
+        if qualified and qualified != _ROOT_STACK_TYPE:
+            type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
     def RegisterResource(self, request: Any) -> Any:
         """Register as the mock monitor does, and keep the request as the plan sees it."""
         response = super().RegisterResource(request)
+        wire = json_format.MessageToDict(request.object)
+        if request.custom:
+            # What the provider's Check hands the engine and the policies: with its auto-name.
+            wire = with_auto_name(request.type, request.name, wire, pulumi.get_stack())
         self.captured[response.urn] = {
             "urn": response.urn,
             "type": request.type,
@@ -73,7 +90,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             "custom": bool(request.custom),
             "provider": _provider_urn(request.provider),
             "dependencies": sorted(set(request.dependencies)),
-            "inputs": _inputs(request.type, json_format.MessageToDict(request.object)),
+            "inputs": _inputs(request.type, wire),
         }
         return response
 
