@@ -152,6 +152,17 @@ def plan_tree(stack_plan: Plan) -> Tree:
     outputs = tree.add("[bold]outputs[/]")
     for name, value in stack_plan["outputs"].items():
         outputs.add(escape(f"{name} = {value}"))
+    findings = stack_plan.get("violations") or []
+    if findings:
+        # The same findings `llmplane check` reports, so that a plan review sees them too.
+        branch = tree.add(f"[bold]policy findings[/]: {len(findings)}; see `llmplane check`")
+        for finding in findings:
+            where = finding["urn"].rsplit("::", 1)[-1] if finding.get("urn") else "stack"
+            branch.add(
+                escape(
+                    f"{finding['enforcement']} {finding['policy']} ({where}): {finding['message']}"
+                )
+            )
     monthly = stack_plan["cost"]["monthly"]
     if monthly["max"]:
         tree.add(
