@@ -1,0 +1,1 @@
+"""Tests: conformance, against the real things llmplane meets (Pulumi CLI rules, nginx, schemas)."""
