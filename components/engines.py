@@ -25,7 +25,7 @@ QUANTIZATIONS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class ServeRequest:
-    """The engine-independent facts a server command line is built from."""
+    """The engine-independent facts a server is started from, and what sizing found about them."""
 
     model_id: str
     """Hugging Face model id."""
@@ -43,6 +43,12 @@ class ServeRequest:
     """Most prompt tokens in one prefill batch, from sizing; None leaves it to the engine."""
     memory_fraction: float | None = None
     """Share of GPU memory the engine may claim, from sizing; None leaves it to the engine."""
+    kv_cache_dtype: str = "auto"
+    """llmplane's name of the KV cache element type; auto leaves it to the engine (16-bit)."""
+    gated: bool | None = None
+    """Whether the model's repo is gated on the Hub (a token is needed); None when unknown."""
+    fit_checked: bool = True
+    """Whether sizing checked the model against the GPUs' memory (False: unknown model or GPU)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,8 @@ class Flags:
     """Most prompt tokens in one prefill batch."""
     memory_fraction: str | None = None
     """Share of GPU memory the engine may claim."""
+    kv_cache_dtype: str = "--kv-cache-dtype"
+    """KV cache element type (every engine spells it so)."""
     revision: str = "--revision"
     """Model repo revision."""
     host: str = "--host"
@@ -91,6 +99,8 @@ class EngineSpec:
     """Prometheus metric of waiting requests, for autoscaling."""
     quantizations: Mapping[str, str]
     """llmplane's quantization names mapped to the engine's own."""
+    kv_cache_dtypes: Mapping[str, str | None]
+    """llmplane's KV cache element types mapped to the engine's own; None: pass no flag."""
     flags: Flags
     """How the engine spells the common options."""
 
@@ -98,6 +108,7 @@ class EngineSpec:
         """The server's command-line arguments for one model."""
         flags = self.flags
         quantize = self.quantizations[request.quantize] if request.quantize else None
+        kv_dtype = self.kv_cache_dtypes[request.kv_cache_dtype]
         model = [request.model_id] if flags.model is None else [flags.model, request.model_id]
         return [
             *model,
@@ -108,6 +119,7 @@ class EngineSpec:
             *_optional(flags.max_total_tokens, request.max_total_tokens),
             *_optional(flags.batch_prefill_tokens, request.batch_prefill_tokens),
             *_optional(flags.memory_fraction, request.memory_fraction),
+            *_optional(flags.kv_cache_dtype, kv_dtype),
             *flags.extra,
             # Bind every interface: Kubernetes sets HOSTNAME to the pod name, which TGI reads as
             # its bind address, and SGLang binds 127.0.0.1 unless told otherwise.
@@ -138,6 +150,9 @@ ENGINES: dict[str, EngineSpec] = {
         health_path="/health",
         queue_metric="tgi_queue_size",
         quantizations=_same_names(*QUANTIZATIONS),
+        # The launcher takes fp8_e4m3fn or fp8_e5m2 only; with no flag the cache keeps the
+        # model's 16-bit dtype, which is what bf16 asks for (2 bytes a value either way).
+        kv_cache_dtypes={"auto": None, "bf16": None, "fp8": "fp8_e4m3fn"},
         flags=Flags(
             model="--model-id",
             shards="--num-shard",
@@ -159,6 +174,8 @@ ENGINES: dict[str, EngineSpec] = {
         health_path="/health",
         queue_metric="vllm:num_requests_waiting",
         quantizations=_same_names("awq", "gptq", "fp8", "bitsandbytes", "compressed-tensors"),
+        # vLLM's CacheDType: auto, bfloat16, fp8 (e4m3), fp8_e4m3, fp8_e5m2, ...
+        kv_cache_dtypes={"auto": None, "bf16": "bfloat16", "fp8": "fp8"},
         flags=Flags(
             model=None,
             shards="--tensor-parallel-size",
@@ -177,6 +194,8 @@ ENGINES: dict[str, EngineSpec] = {
         health_path="/health",
         queue_metric="sglang:num_queue_reqs",
         quantizations=_same_names("awq", "gptq", "fp8"),
+        # SGLang's --kv-cache-dtype: auto, fp8_e5m2, fp8_e4m3, bf16, bfloat16, fp4_e2m1.
+        kv_cache_dtypes={"auto": None, "bf16": "bf16", "fp8": "fp8_e4m3"},
         flags=Flags(
             model="--model-path",
             shards="--tp-size",

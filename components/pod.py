@@ -49,6 +49,10 @@ ENGINE_UID = 10001
 GRACE_SECONDS = 120
 PRESTOP_SECONDS = 15
 PROBE_PERIOD = 10
+# What sizing found out about the model, carried in the pod so that policies reading the plan
+# (or the cluster) can see it: a gated repo needs a token, an unchecked fit may not load.
+GATED_ENV = "LLMPLANE_MODEL_GATED"
+FIT_ENV = "LLMPLANE_GPU_FIT"
 
 # Caches the engines write at run time, pointed at writable volumes (the root is read-only).
 _WRITABLE_ENV = {
@@ -130,12 +134,17 @@ def engine_pod(
     """The engine pod: GPU placement, shared memory, weights cache, probes, restricted context."""
     engine = spec.engine
     gpus = spec.model.shards
-    # On an existing cluster the node shape is unknown: a modest share per GPU.
+    # Unknown node shape and model (an existing cluster, a model outside llmplane's table): a
+    # modest share per GPU. Otherwise sizing says what the replica needs.
     cpu = str(spec.cpu or 2 * gpus)
     memory = f"{spec.memory_gib or 16 * gpus}Gi"
     image = spec.registry.mirror(engine.image) if spec.registry else engine.image
     health = HTTPGetActionArgs(path=engine.health_path, port="http")
     env = [EnvVarArgs(name=k, value=v) for k, v in sorted(_WRITABLE_ENV.items())]
+    if spec.model.gated:
+        env.append(EnvVarArgs(name=GATED_ENV, value="true"))
+    if not spec.model.fit_checked:
+        env.append(EnvVarArgs(name=FIT_ENV, value="unchecked"))
     mounts = [
         VolumeMountArgs(name="dshm", mount_path="/dev/shm"),
         VolumeMountArgs(name="cache", mount_path=CACHE_PATH),

@@ -12,16 +12,19 @@ import typer
 from rich.console import Console
 
 from infra.architecture import QUANTIZED_BITS, Architecture
-from infra.catalog import CLOUDS, Shape, nearest_names, regions, shapes
+from infra.catalog import CLOUDS, Shape, nearest_names, prices, regions, shapes
 from infra.compare import Row, compare, measured_in, with_measured
+from infra.cost import HOURS_PER_MONTH
 from infra.errors import SettingsError
 from infra.measured import Measured, read_measured
 from infra.model_source import resolve
+from infra.quantization import check as check_quantize
+from infra.quantization import engine_reads
 from infra.reports import (
-    COMPARE_HEADER,
     ESTIMATE,
     Format,
     assumptions_line,
+    compare_header,
     compare_json,
     compare_note,
     compare_rows,
@@ -32,10 +35,18 @@ from infra.reports import (
 from infra.sizing import (
     ASSUMPTIONS,
     DEFAULT_CONCURRENCY,
+    FIT_MARGIN,
+    KV_CACHE_DTYPES,
+    MAX_PIPELINE_NODES,
+    MEMORY_FRACTION,
     Fit,
+    KvCacheDtype,
     Workload,
     best_fit,
+    check_heads,
     engine_limits,
+    multi_node,
+    needs_of,
     shm_gib,
     startup_seconds,
     weight_bytes,
@@ -65,10 +76,22 @@ QuantizeOption = Annotated[
     str | None, typer.Option("--quantize", help=f"One of: {', '.join(QUANTIZED_BITS)}.")
 ]
 FormatOption = Annotated[Format, typer.Option("--format", help="table, json or markdown.")]
+KvDtypeOption = Annotated[
+    KvCacheDtype,
+    typer.Option(
+        "--kv-cache-dtype",
+        help=f"KV cache element type: {', '.join(KV_CACHE_DTYPES)} (fp8 halves it).",
+    ),
+]
 
 
 def _workload(
-    arch: Architecture, context: int | None, concurrency: int, quantize: str | None
+    arch: Architecture,
+    context: int | None,
+    concurrency: int,
+    quantize: str | None,
+    name: str,
+    kv_cache_dtype: KvCacheDtype = "auto",
 ) -> Workload:
     if quantize is not None and quantize not in QUANTIZED_BITS:
         raise SettingsError(
@@ -77,7 +100,11 @@ def _workload(
             f"{quantize!r} is not a quantization llmplane knows",
             f"use one of: {', '.join(nearest_names(quantize, QUANTIZED_BITS))}",
         )
-    return workload_for(arch, context, concurrency=concurrency, quantize=quantize)
+    check_quantize(arch, quantize, name, key="--quantize")
+    check_heads(arch, name)
+    return workload_for(
+        arch, context, concurrency=concurrency, quantize=quantize, kv_cache_dtype=kv_cache_dtype
+    )
 
 
 # --- size ---------------------------------------------------------------------------------
@@ -95,10 +122,39 @@ def _largest_shape_per_gpu() -> list[Shape]:
 
 
 def _fits(arch: Architecture, workload: Workload) -> list[Fit]:
-    fits = [best_fit(arch, shape, workload) for shape in _largest_shape_per_gpu()]
+    needs = needs_of(arch, workload)
+    fits = [best_fit(arch, shape, workload, needs=needs) for shape in _largest_shape_per_gpu()]
     return sorted(
         (f for f in fits if f is not None), key=lambda f: (f.shards, f.gpu.usable_mib, f.gpu.name)
     )
+
+
+def _cheapest_hour(shape: Shape) -> tuple[float, str] | None:
+    """The lowest on-demand price of a shape in any region, and that region."""
+    found = [
+        (price.on_demand, region)
+        for (name, region), price in prices(shape.cloud).items()
+        if name == shape.name and price.on_demand is not None
+    ]
+    return min(found) if found else None
+
+
+def _layouts(arch: Architecture, workload: Workload) -> list[tuple[Fit, tuple[float, str] | None]]:
+    """Per GPU model, the fewest nodes of its largest shape that hold one replica, and a price.
+
+    Asked only when no single machine of the catalog holds the model.
+    """
+    needs = needs_of(arch, workload)
+    found: list[tuple[Fit, tuple[float, str] | None]] = []
+    for shape in _largest_shape_per_gpu():
+        layout = multi_node(arch, shape, workload, needs)
+        if layout is not None:
+            found.append((layout, _cheapest_hour(shape)))
+    return sorted(
+        found,
+        key=lambda item: (item[0].pipeline, item[0].gpus, item[1] or (float("inf"), ""),
+                          item[0].gpu.name),
+    )  # fmt: skip
 
 
 def size(
@@ -107,42 +163,74 @@ def size(
     context: ContextOption = None,
     concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
     quantize: QuantizeOption = None,
+    kv_cache_dtype: KvDtypeOption = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Size a model from its config.json: weights, KV cache, GPUs and engine flags (estimates)."""
     arch = resolve(model, model_config)
     name = model or str(model_config)
-    workload = _workload(arch, context, concurrency, quantize)
+    workload = _workload(arch, context, concurrency, quantize, name, kv_cache_dtype)
     fits = _fits(arch, workload)
-    if not fits:
+    layouts = _layouts(arch, workload) if not fits else []
+    if not fits and not layouts:
         raise SettingsError(
             "-",
             "--model",
             f"{name} fits no GPU in the catalog at {workload.max_total_tokens} tokens x "
-            f"{concurrency} requests",
-            "lower --context or --concurrency, or pass --quantize awq",
+            f"{concurrency} requests, even on {MAX_PIPELINE_NODES} nodes",
+            "lower --context or --concurrency, pass --kv-cache-dtype fp8 or --quantize fp8, "
+            "or use a quantized checkpoint of the model",
         )
-    document = _size_document(name, arch, workload, fits)
+    document = _size_document(name, arch, workload, fits, layouts)
     if as_json:
         emit(json.dumps(document, indent=2, sort_keys=True))
         return
-    _out.print(f"[bold]{name}[/] ({arch.family}): {document['parameters'] / 1e9:.2f}B parameters")
-    _out.print(
-        f"weights {document['weightsGB']:.1f} GB, KV cache {document['kvBytesPerToken'] // 1024} "
-        f"KiB per token, context {workload.max_total_tokens} x {concurrency} requests"
+    family = f"{arch.family}, family inferred" if arch.family_inferred else arch.family
+    _out.print(f"[bold]{name}[/] ({family}): {document['parameters'] / 1e9:.2f}B parameters")
+    shipped = (
+        f" {arch.checkpoint_quantization} as shipped"
+        if arch.checkpoint_quantization
+        else f" {quantize} on load"
+        if quantize
+        else ""
     )
+    _out.print(
+        f"weights {document['weightsGB']:.1f} GB{shipped} ({document['weightsBf16GB']:.1f} GB in "
+        f"bf16), KV cache {document['kvBytesPerToken'] // 1024} KiB per token "
+        f"({workload.kv_cache_dtype}), context {workload.max_total_tokens} x {concurrency} requests"
+    )
+    for arch_note in arch.notes:
+        _out.print(f"note: {arch_note}")
+    rule = (
+        f"A fit holds the weights, runtime and activations, and the KV cache of {concurrency} "
+        f"requests of {workload.max_total_tokens} tokens within {1 - FIT_MARGIN:.0%} of the "
+        f"engine's share ({MEMORY_FRACTION:.0%} of the GPU); headroom is what is left of that."
+    )
+    note = f"{ESTIMATE}. {rule} Assumptions: {assumptions_line(ASSUMPTIONS)}."
+    if not fits:
+        _print_layouts(name, workload, layouts, note)
+        return
     body = [
         [
             fit.gpu.name,
             f"{fit.gpu.memory_gib} GB",
             str(fit.shards),
-            f"{fit.used_gib:.1f} / {fit.budget_gib:.1f}",
+            f"{fit.used_gib:.1f} / {fit.usable_gib:.1f}",
+            f"{fit.headroom_gib:.1f}",
             f"{fit.kv_capacity_tokens:,}",
+            f"{fit.headroom_tokens:,}",
         ]
         for fit in fits
     ]
-    header = ("GPU", "memory", "shards", "GiB used / available per GPU", "KV capacity (tokens)")
-    note = f"{ESTIMATE}. Assumptions: {assumptions_line(ASSUMPTIONS)}."
+    header = (
+        "GPU",
+        "memory",
+        "shards",
+        "GiB used / usable per GPU",
+        "headroom GiB",
+        "KV capacity (tokens)",
+        "headroom (tokens)",
+    )
     _out.print(rich_table("Where it fits (fewest shards per GPU model)", header, body, note))
     chosen = document["suggested"]
     _out.print(
@@ -153,11 +241,110 @@ def size(
         _out.print(f"  {engine}: {' '.join(args)}")
 
 
+def _print_layouts(
+    name: str,
+    workload: Workload,
+    layouts: Sequence[tuple[Fit, tuple[float, str] | None]],
+    note: str,
+) -> None:
+    """The multi-node answer of `size`: no single machine holds the model."""
+    _out.print(
+        f"No single machine in llmplane's catalog holds {name} at {workload.max_total_tokens} "
+        f"tokens x {workload.concurrency} requests. The smallest multi-node layouts follow: "
+        "tensor parallel within a node, pipeline parallel across nodes. llmplane cannot deploy "
+        "them yet; quantizing, an fp8 KV cache or a shorter context may bring it onto one node."
+    )
+    body = [
+        [
+            layout.gpu.name,
+            f"{layout.gpu.memory_gib} GB",
+            f"{layout.pipeline} x {layout.shape.name}",
+            f"TP {layout.shards} x PP {layout.pipeline}",
+            f"{layout.used_gib:.1f} / {layout.usable_gib:.1f}",
+            f"{layout.headroom_tokens:,}",
+            f"{price[0] * layout.pipeline:,.2f} ({price[1]})" if price else "-",
+            f"{price[0] * layout.pipeline * HOURS_PER_MONTH:,.0f}" if price else "-",
+        ]
+        for layout, price in layouts
+    ]
+    header = (
+        "GPU",
+        "memory",
+        "nodes x shape",
+        "parallelism",
+        "GiB used / usable per GPU",
+        "headroom (tokens)",
+        "cheapest $/h (region)",
+        "$/month",
+    )
+    title = "Smallest multi-node layouts (one per GPU model)"
+    _out.print(rich_table(title, header, body, note))
+
+
+def _fit_json(fit: Fit) -> dict[str, Any]:
+    return {
+        "gpu": fit.gpu.name,
+        "gpuMemoryGiB": fit.gpu.memory_gib,
+        "shards": fit.shards,
+        "gibPerGpu": round(fit.used_gib, 2),
+        "gibAvailablePerGpu": round(fit.usable_gib, 2),
+        "weightsGiBPerGpu": round(fit.weights_gib, 2),
+        "kvGiBPerGpu": round(fit.kv_gib, 2),
+        "overheadGiBPerGpu": round(fit.overhead_gib, 2),
+        "headroomGiBPerGpu": round(fit.headroom_gib, 2),
+        "headroomTokens": fit.headroom_tokens,
+        "kvCapacityTokens": fit.kv_capacity_tokens,
+        "maxConcurrentRequests": fit.max_requests,
+    }
+
+
 def _size_document(
-    name: str, arch: Architecture, workload: Workload, fits: Sequence[Fit]
+    name: str,
+    arch: Architecture,
+    workload: Workload,
+    fits: Sequence[Fit],
+    layouts: Sequence[tuple[Fit, tuple[float, str] | None]] = (),
 ) -> dict[str, Any]:
     from components.engines import ENGINES, ServeRequest
 
+    common = {
+        "model": name,
+        "estimate": True,
+        "family": arch.family,
+        "parameters": arch.parameters,
+        "activeParameters": arch.active_parameters,
+        "weightsGB": round(weight_bytes(arch, workload.quantize) / 1e9, 2),
+        "weightsBf16GB": round(arch.parameters * 2 / 1e9, 2),
+        "checkpointQuantization": arch.checkpoint_quantization,
+        "familyInferred": arch.family_inferred,
+        "notes": list(arch.notes),
+        "kvBytesPerToken": arch.kv_bytes_per_token(workload.kv_bytes),
+        "kvCacheDtype": workload.kv_cache_dtype,
+        "contextTokens": workload.max_total_tokens,
+        "concurrency": workload.concurrency,
+        "quantize": workload.quantize,
+        "fitMargin": FIT_MARGIN,
+        "assumptions": ASSUMPTIONS,
+        "singleNode": bool(fits),
+        "fits": [_fit_json(fit) for fit in fits],
+        "multiNode": [
+            {
+                **_fit_json(layout),
+                "shape": layout.shape.name,
+                "cloud": layout.shape.cloud,
+                "nodes": layout.pipeline,
+                "gpusPerNode": layout.shape.gpu_count,
+                "tensorParallel": layout.shards,
+                "pipelineParallel": layout.pipeline,
+                "cheapestUsdPerHour": round(price[0] * layout.pipeline, 4) if price else None,
+                "cheapestRegion": price[1] if price else None,
+            }
+            for layout, price in layouts
+        ],
+    }
+    if not fits:
+        # No engine command line: llmplane does not start multi-node engines yet.
+        return {**common, "suggested": None}
     first = fits[0]
     limits = engine_limits(workload, first)
     request = ServeRequest(
@@ -169,36 +356,20 @@ def _size_document(
         max_total_tokens=limits.max_total_tokens,
         batch_prefill_tokens=limits.batch_prefill_tokens,
         memory_fraction=limits.memory_fraction,
+        kv_cache_dtype=workload.kv_cache_dtype,
     )
     return {
-        "model": name,
-        "estimate": True,
-        "family": arch.family,
-        "parameters": arch.parameters,
-        "activeParameters": arch.active_parameters,
-        "weightsGB": round(weight_bytes(arch, workload.quantize) / 1e9, 2),
-        "kvBytesPerToken": arch.kv_bytes_per_token(),
-        "contextTokens": workload.max_total_tokens,
-        "concurrency": workload.concurrency,
-        "quantize": workload.quantize,
-        "assumptions": ASSUMPTIONS,
-        "fits": [
-            {
-                "gpu": fit.gpu.name,
-                "gpuMemoryGiB": fit.gpu.memory_gib,
-                "shards": fit.shards,
-                "gibPerGpu": round(fit.used_gib, 2),
-                "gibAvailablePerGpu": round(fit.budget_gib, 2),
-                "kvCapacityTokens": fit.kv_capacity_tokens,
-            }
-            for fit in fits
-        ],
+        **common,
         "suggested": {
             "gpu": first.gpu.name,
             "shards": first.shards,
             "startupSeconds": startup_seconds(arch, workload, first.shards),
             "shmGiB": shm_gib(first.shards),
-            "engineArgs": {key: engine.args(request) for key, engine in sorted(ENGINES.items())},
+            "engineArgs": {
+                key: engine.args(request)
+                for key, engine in sorted(ENGINES.items())
+                if engine_reads(arch, key)  # TGI cannot load MXFP4 (gpt-oss) checkpoints
+            },
         },
     }
 
@@ -227,6 +398,11 @@ def compare_command(
     context: ContextOption = None,
     concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
     quantize: QuantizeOption = None,
+    kv_cache_dtype: KvDtypeOption = "auto",
+    replicas: Annotated[
+        int,
+        typer.Option("--replicas", min=1, help="Replicas to price; they share nodes that fit."),
+    ] = 1,
     spot: Annotated[bool, typer.Option("--spot", help="Price spot capacity.")] = False,
     region_list: Annotated[
         str | None, typer.Option("--regions", help="Comma-separated regions; default: all.")
@@ -254,15 +430,16 @@ def compare_command(
     results: list[tuple[str, Architecture, Workload, list[Row]]] = []
     for name in names:
         arch = resolve(None if model_config else name, model_config)
-        workload = _workload(arch, context, concurrency, quantize)
-        rows = compare(arch, workload, spot, wanted)
+        workload = _workload(arch, context, concurrency, quantize, name, kv_cache_dtype)
+        rows = compare(arch, workload, spot, wanted, replicas=replicas)
         if not rows:
             raise SettingsError(
                 "-",
                 "--model",
                 f"{name} fits no priced shape{' in ' + ', '.join(wanted) if wanted else ''} at "
                 f"{workload.max_total_tokens} tokens x {concurrency} requests",
-                "lower --context or --concurrency, pass --quantize awq, or drop --regions",
+                "lower --context or --concurrency, pass --kv-cache-dtype fp8 or --quantize fp8, "
+                "or drop --regions",
             )
         if measured is not None:
             rows = with_measured(name, rows, measured)
@@ -273,7 +450,7 @@ def compare_command(
         from infra.plot import bar_chart
 
         bar_chart(plot, [(name, rows) for name, _, _, rows in results], spot)
-    _print_comparison(results, spot, fmt, measured)
+    _print_comparison(results, spot, fmt, measured, replicas)
 
 
 def _check_measured_used(
@@ -305,20 +482,29 @@ def _print_comparison(
     spot: bool,
     fmt: Format,
     measured: Measured | None = None,
+    replicas: int = 1,
 ) -> None:
     if fmt == "json":
-        documents = [compare_json(n, a, w, spot, rows, measured) for n, a, w, rows in results]
+        documents = [
+            compare_json(n, a, w, spot, rows, measured, replicas) for n, a, w, rows in results
+        ]
         emit(json.dumps({"models": documents}, indent=2, sort_keys=True))
         return
     for name, _, workload, rows in results:
         used = measured_in(rows, measured)
         kind = "estimates; tok/s measured where marked m" if used else "estimates"
         title = f"{name}: where to serve it ({kind})"
-        note = compare_note(workload, spot, used)
+        note = compare_note(workload, spot, used, replicas)
+        if all(row.multi_node for row in rows):
+            note = (
+                f"No single machine in the compared regions holds {name}: every row is a "
+                f"multi-node layout. {note}"
+            )
+        header = compare_header(workload)
         if fmt == "markdown":
-            emit(f"### {title}\n\n{markdown_table(COMPARE_HEADER, compare_rows(rows))}\n\n{note}\n")
+            emit(f"### {title}\n\n{markdown_table(header, compare_rows(rows))}\n\n{note}\n")
         else:
-            _out.print(rich_table(title, COMPARE_HEADER, compare_rows(rows), note))
+            _out.print(rich_table(title, header, compare_rows(rows), note))
 
 
 # --- cost ---------------------------------------------------------------------------------

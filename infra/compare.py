@@ -2,6 +2,9 @@
 
 All figures are estimates: list prices from the catalog, memory from sizing.py, speed from the
 bandwidth roofline, unless a `llmplane bench` result replaces the speed of the rows it measured.
+Each row prices every node the asked-for replicas take: replicas share a node where its GPUs
+allow, and the GPUs left over are shown as idle. A region where no single machine holds the model
+gets its smallest multi-node layout instead, marked as such (llmplane cannot deploy it yet).
 Fixed fees are the platform llmplane deploys around the GPUs by default
 (control plane, system nodes, NAT, KMS key, registry, endpoints), priced like `llmplane cost`;
 a test keeps them equal to the cost of the shipped dev stacks.
@@ -17,8 +20,8 @@ from infra.architecture import Architecture
 from infra.catalog import CLOUDS, fee_or_proxy, regions, system_price
 from infra.cost import GKE_ZONES, HOURS_PER_MONTH
 from infra.measured import Measured
-from infra.serving import Option, rank
-from infra.sizing import Workload, decode_speed
+from infra.serving import Option, multi_node_options, rank
+from infra.sizing import Workload, decode_speed, needs_of
 
 # What each managed cloud's default dev stack runs besides GPUs: (fee item, units per month).
 # Hourly fees count 730 units a month. Mirrors the adapters' defaults; tests/unit/test_compare.py
@@ -113,14 +116,23 @@ class Row:
     """Whether tokens_per_second is the roofline estimate or a bench measurement."""
 
     @property
+    def multi_node(self) -> bool:
+        """Whether one replica spans several nodes (a layout llmplane cannot deploy yet)."""
+        return self.option.fit.pipeline > 1
+
+    @property
     def monthly_usd(self) -> float:
-        """One GPU node around the clock, plus the fixed fees."""
-        return round(self.option.hourly_usd * HOURS_PER_MONTH + self.fixed.monthly_usd, 2)
+        """Every GPU node the replicas take, around the clock, plus the fixed fees."""
+        return round(self.option.monthly_usd + self.fixed.monthly_usd, 2)
 
     @property
     def usd_per_million_tokens(self) -> float:
-        """GPU node cost per million output tokens at tokens_per_second, fully busy."""
-        return self.option.hourly_usd / (self.tokens_per_second * 3600) * 1e6
+        """GPU node cost per million output tokens, every replica decoding at tokens_per_second.
+
+        Idle GPUs on the nodes are paid for too, so they are in the figure.
+        """
+        tokens_per_hour = self.tokens_per_second * self.option.replicas * 3600
+        return self.option.fleet_hourly_usd / tokens_per_hour * 1e6
 
 
 def compare(
@@ -129,14 +141,23 @@ def compare(
     spot: bool,
     wanted_regions: Sequence[str] = (),
     fallbacks: int = 3,
+    replicas: int = 1,
 ) -> list[Row]:
-    """The best option in every cloud region (or those asked for), cheapest per month first."""
+    """The best option in every cloud region (or those asked for), cheapest per month first.
+
+    Rows a single machine serves come first; multi-node layouts, for regions that have no such
+    machine, after them.
+    """
     rows: list[Row] = []
+    needs = needs_of(arch, workload)
     for cloud in CLOUDS:
         for region in regions(cloud):
             if wanted_regions and region not in wanted_regions:
                 continue
-            options = rank(arch, workload, cloud, region, spot)
+            options = rank(arch, workload, cloud, region, spot, replicas=replicas, needs=needs)
+            if not options:
+                layouts = multi_node_options(arch, workload, cloud, region, spot, replicas, needs)
+                options = layouts[:1]
             if not options:
                 continue
             best = options[0]
@@ -150,7 +171,7 @@ def compare(
                     tokens_per_second=decode_speed(arch, workload, best.fit).tokens_per_second,
                 )
             )
-    return sorted(rows, key=lambda row: (row.monthly_usd, row.cloud, row.region))
+    return sorted(rows, key=lambda row: (row.multi_node, row.monthly_usd, row.cloud, row.region))
 
 
 def with_measured(model: str, rows: Sequence[Row], measured: Measured) -> list[Row]:

@@ -21,7 +21,10 @@ ASSUMPTIONS = {
     "hoursPerMonth": HOURS_PER_MONTH,
     "prices": "list prices from infra/catalog (each item names its source and date)",
     "gkeZonesPerRegionalPool": GKE_ZONES,
-    "expectedGpuNodes": "enough nodes for replicas.min replicas (at least one), within the pool",
+    "expectedGpuNodes": "enough nodes for replicas.min replicas (at least one), replicas "
+    "sharing a node where its GPUs allow, within the pool's bounds",
+    "maxGpuNodes": "the nodes the autoscaler's most replicas take, packed the same way, within "
+    "the pool's bounds: a node no replica needs is never added",
 }
 
 Resource = Mapping[str, Any]
@@ -88,6 +91,8 @@ class Context:
     """GPU nodes the stack runs at its minimum replica count."""
     launch_templates: Mapping[str, Resource]
     """EKS launch templates by name: node groups take their disks from them."""
+    most_replicas: tuple[int, int] | None = None
+    """The GPU workload's most replicas and GPUs per replica, if the plan says; bounds max."""
     items: list[CostItem] = field(default_factory=lambda: [])
     """Collected items."""
 
@@ -145,14 +150,24 @@ def _nodes(
         )
 
 
-def _gpu_counts(ctx: Context, low: int, high: int) -> Counts:
-    return Counts(low, min(high, max(low, ctx.expected_gpu_nodes)), high)
+def _gpu_counts(ctx: Context, low: int, high: int, shape: str) -> Counts:
+    """A GPU pool at its fewest nodes, at what the replicas normally need, and at its most.
+
+    Its most is what the most replicas take, packed: the autoscaler adds a node only for a
+    replica that fits on none, so a pool bound above that is never reached.
+    """
+    top = high
+    gpu_shape = shapes(ctx.cloud).get(shape)
+    if ctx.most_replicas is not None and gpu_shape is not None:
+        replicas, per_replica = ctx.most_replicas
+        top = min(high, max(low, packing(replicas, per_replica, gpu_shape.gpu_count).nodes))
+    return Counts(low, min(top, max(low, ctx.expected_gpu_nodes)), top)
 
 
 def _pool_counts(ctx: Context, shape: str, low: int, desired: int, high: int) -> Counts:
     """A GPU pool runs what the replicas need; a system pool its desired size."""
     if shape in shapes(ctx.cloud):
-        return _gpu_counts(ctx, low, high)
+        return _gpu_counts(ctx, low, high, shape)
     return Counts(low, desired, high)
 
 
@@ -194,7 +209,10 @@ def _gke_pool(ctx: Context, r: Resource) -> None:
     shape = config["machineType"]
     if scaling:
         counts = _gpu_counts(
-            ctx, int(scaling.get("totalMinNodeCount", 0)), int(scaling.get("totalMaxNodeCount", 0))
+            ctx,
+            int(scaling.get("totalMinNodeCount", 0)),
+            int(scaling.get("totalMaxNodeCount", 0)),
+            shape,
         )
     else:
         counts = Counts.fixed(int(inputs.get("nodeCount", 1)) * GKE_ZONES)
@@ -285,7 +303,7 @@ def price_plan(
     templates = {
         r["name"]: r for r in resources if r["type"] == "aws:ec2/launchTemplate:LaunchTemplate"
     }
-    ctx = Context(cloud, region, expected_gpu_nodes, templates)
+    ctx = Context(cloud, region, expected_gpu_nodes, templates, _most_replicas(resources))
     for resource in resources:
         pricer = PRICERS.get(resource["type"])
         if pricer is not None:
@@ -313,6 +331,32 @@ def price_plan(
     }
 
 
+SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+GPU_RESOURCE = "nvidia.com/gpu"
+
+
+def _most_replicas(resources: Sequence[Resource]) -> tuple[int, int] | None:
+    """The GPU Deployment's most replicas (KEDA's maxReplicaCount, else its own) and GPUs each.
+
+    None unless the plan has exactly one Deployment asking for GPUs.
+    """
+    found: list[tuple[int, int]] = []
+    scaled = [r for r in resources if r["type"] == SCALED_OBJECT]
+    for r in resources:
+        if r["type"] != "kubernetes:apps/v1:Deployment":
+            continue
+        spec = r["inputs"].get("spec") or {}
+        pod = (spec.get("template") or {}).get("spec") or {}
+        gpus = sum(
+            int(((c.get("resources") or {}).get("limits") or {}).get(GPU_RESOURCE, 0))
+            for c in pod.get("containers") or []
+        )
+        if gpus:
+            most = [int(s["inputs"]["spec"].get("maxReplicaCount", 0)) for s in scaled]
+            found.append((max(most) if most else int(spec.get("replicas", 1)), gpus))
+    return found[0] if len(found) == 1 else None
+
+
 def _item_json(item: CostItem) -> dict[str, Any]:
     monthly = item.monthly()
     assert monthly is not None
@@ -337,7 +381,36 @@ def _item_json(item: CostItem) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Packing:
+    """How replicas share GPU nodes: as many whole replicas per node as its GPUs allow."""
+
+    replicas: int
+    """Replicas placed."""
+    replicas_per_node: int
+    """Replicas one node holds; 0 when a replica spans several nodes."""
+    nodes: int
+    """Nodes that hold them."""
+    idle_gpus: int
+    """GPUs of those nodes that no replica uses (paid for all the same)."""
+
+
+def packing(replicas: int, gpus_per_replica: int, gpus_per_node: int) -> Packing:
+    """Place `replicas` replicas of `gpus_per_replica` GPUs on nodes of `gpus_per_node` GPUs.
+
+    A replica never splits across nodes unless it is larger than one (a multi-node layout,
+    which then takes whole nodes). The kubelet gives each replica its own GPUs, so replicas that
+    fit side by side share a node, and the autoscaler adds a node only for a replica that fits
+    on none. (With more nodes than this, from gpu.minNodes, the scheduler spreads replicas.)
+    """
+    if gpus_per_replica > gpus_per_node:
+        per_node, nodes = 0, replicas * math.ceil(gpus_per_replica / gpus_per_node)
+    else:
+        per_node = gpus_per_node // gpus_per_replica
+        nodes = math.ceil(replicas / per_node)
+    return Packing(replicas, per_node, nodes, nodes * gpus_per_node - replicas * gpus_per_replica)
+
+
 def expected_gpu_nodes(replicas: int, gpus_per_replica: int, gpus_per_node: int) -> int:
     """Nodes that hold `replicas` replicas of `gpus_per_replica` GPUs each."""
-    per_node = max(1, gpus_per_node // gpus_per_replica)
-    return math.ceil(replicas / per_node)
+    return packing(replicas, gpus_per_replica, gpus_per_node).nodes

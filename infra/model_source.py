@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,19 +18,56 @@ from infra.errors import SettingsError
 MODELS = CATALOG / "models"
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One built-in config file and the facts recorded with it in index.json."""
+
+    file: str
+    """The file under catalog/models holding the config.json fields llmplane reads."""
+    source: str
+    """Where those fields were read (the model's config.json on the Hub)."""
+    checked: str
+    """When they were read (YYYY-MM-DD)."""
+    gated: bool
+    """Whether the Hub makes users accept terms before download (the stack needs hfToken)."""
+
+
 @cache
+def _index() -> dict[str, Entry]:
+    """index.json: file -> ids and facts, read into model id -> Entry."""
+    raw: dict[str, Any] = json.loads((MODELS / "index.json").read_text(encoding="utf-8"))
+    entries: dict[str, Entry] = {}
+    for file, facts in raw.items():
+        if file.startswith("_"):
+            continue
+        entry = Entry(file, facts["source"], facts["checked"], bool(facts["gated"]))
+        entries.update({model_id: entry for model_id in facts["ids"]})
+    return entries
+
+
 def builtin_ids() -> dict[str, str]:
     """Well-known model ids -> the config.json file llmplane ships for them."""
-    index: dict[str, str] = json.loads((MODELS / "index.json").read_text(encoding="utf-8"))
-    return index
+    return {model_id: entry.file for model_id, entry in _index().items()}
 
 
+def entry(model_id: str) -> Entry | None:
+    """The built-in table's facts about a model id (file, source, date, gated); None if absent."""
+    return _index().get(model_id)
+
+
+def gated(model_id: str) -> bool | None:
+    """Whether the built-in table marks the model gated on the Hub; None if it is not listed."""
+    found = _index().get(model_id)
+    return found.gated if found is not None else None
+
+
+@cache
 def builtin(model_id: str) -> Architecture | None:
     """The architecture of a well-known model, with no network; None for any other id."""
-    file = builtin_ids().get(model_id)
-    if file is None:
+    found = _index().get(model_id)
+    if found is None:
         return None
-    return from_config(json.loads((MODELS / file).read_text(encoding="utf-8")), model_id)
+    return from_config(json.loads((MODELS / found.file).read_text(encoding="utf-8")), model_id)
 
 
 def nearest(model_id: str) -> str:
@@ -77,7 +115,13 @@ def from_hub(model_id: str, revision: str | None = None) -> Architecture:
             f"{nearest(model_id)}",
         ) from None
     config: Any = json.loads(Path(path).read_text(encoding="utf-8"))
-    parameters = info.safetensors.total if info.safetensors is not None else None
+    # A quantized checkpoint's safetensors total counts packed integers and scales, not
+    # parameters; the tensor inventory from config.json is the better count there.
+    quantized = "quantization_config" in config or "quantization_config" in (
+        config.get("text_config") or {}
+    )
+    safetensors = info.safetensors
+    parameters = safetensors.total if safetensors is not None and not quantized else None
     return from_config(config, model_id, parameters=parameters)
 
 

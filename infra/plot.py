@@ -18,7 +18,11 @@ def bar_chart(path: Path, results: Sequence[tuple[str, Sequence[Row]]], spot: bo
     figure, axes = plt.subplots(len(results), 1, figsize=(10, 3.2 * len(results)), squeeze=False)
     colours = {"aws": "#ff9900", "azure": "#0078d4", "gcp": "#34a853"}
     for (model, rows), axis in zip(results, axes[:, 0], strict=True):
-        labels = [f"{row.cloud} {row.region}\n{row.option.fit.shape.name}" for row in rows]
+        labels = [
+            f"{row.cloud} {row.region}\n{row.option.fit.shape.name}"
+            + (f" on {row.option.fit.pipeline} nodes" if row.multi_node else "")
+            for row in rows
+        ]
         values = [row.monthly_usd for row in rows]
         axis.bar(labels, values, color=[colours[row.cloud] for row in rows])
         axis.set_title(f"{model}: estimated $/month ({'spot' if spot else 'on-demand'})")
@@ -27,7 +31,9 @@ def bar_chart(path: Path, results: Sequence[tuple[str, Sequence[Row]]], spot: bo
     figure.text(
         0.01,
         0.005,
-        "Estimates: list prices from llmplane's catalog, one GPU node 730 h plus fixed fees.",
+        "Estimates: list prices from llmplane's catalog, every GPU node the replicas take "
+        "(packed) 730 h plus fixed fees; 'on N nodes': a multi-node layout llmplane cannot "
+        "deploy yet.",
         fontsize=7,
     )
     figure.tight_layout(rect=(0, 0.02, 1, 1))

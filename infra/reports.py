@@ -13,7 +13,7 @@ from infra.compare import Row, measured_in
 from infra.cost import ASSUMPTIONS as COST_ASSUMPTIONS
 from infra.measured import Measured
 from infra.sizing import ASSUMPTIONS as SIZING_ASSUMPTIONS
-from infra.sizing import Workload
+from infra.sizing import FIT_MARGIN, Workload
 
 Format = Literal["table", "json", "markdown"]
 ESTIMATE = "Estimates, not measurements or quotes"
@@ -97,17 +97,30 @@ def render_cost(stack: str, cost: dict[str, Any], fmt: Format) -> str | Table:
 
 # --- llmplane compare ---------------------------------------------------------------------
 
-COMPARE_HEADER = (
-    "cloud",
-    "region",
-    "shape x shards",
-    "fit GiB/GPU",
-    "$/h",
-    "$/month",
-    "tok/s",
-    "$/1M tok",
-    "fallbacks",
-)
+
+def compare_header(workload: Workload) -> tuple[str, ...]:
+    """The compare table's columns; $/1M tok names the concurrency it assumes."""
+    return (
+        "cloud",
+        "region",
+        "shape x shards",
+        "nodes (idle GPUs)",
+        "fit GiB/GPU",
+        "headroom tok",
+        "$/h",
+        "$/month",
+        "tok/s",
+        f"$/1M tok @{workload.concurrency}",
+        "fallbacks",
+    )
+
+
+def shape_cell(row: Row) -> str:
+    """'g6.xlarge x1', or for a multi-node layout 'p4de.24xlarge x8 on 2 nodes'."""
+    fit = row.option.fit
+    if row.multi_node:
+        return f"{fit.shape.name} x{fit.shards} on {fit.pipeline} nodes"
+    return f"{fit.shape.name} x{fit.shards}"
 
 
 def compare_rows(rows: Sequence[Row]) -> list[list[str]]:
@@ -116,9 +129,11 @@ def compare_rows(rows: Sequence[Row]) -> list[list[str]]:
         [
             row.cloud,
             row.region,
-            f"{row.option.fit.shape.name} x{row.option.fit.shards}",
-            f"{row.option.fit.used_gib:.1f} / {row.option.fit.budget_gib:.1f}",
-            f"{row.option.hourly_usd:.3f}",
+            shape_cell(row),
+            f"{row.option.packing.nodes} ({row.option.packing.idle_gpus})",
+            f"{row.option.fit.used_gib:.1f} / {row.option.fit.usable_gib:.1f}",
+            f"{row.option.fit.headroom_tokens:,}",
+            f"{row.option.fleet_hourly_usd:.3f}",
             f"{row.monthly_usd:,.0f}"
             + ("*" if row.fixed.missing else "")
             + ("~" if row.fixed.proxied else ""),
@@ -130,16 +145,25 @@ def compare_rows(rows: Sequence[Row]) -> list[list[str]]:
     ]
 
 
-def compare_note(workload: Workload, spot: bool, measured: Measured | None = None) -> str:
+def compare_note(
+    workload: Workload, spot: bool, measured: Measured | None = None, replicas: int = 1
+) -> str:
     """The label and assumptions every compare output carries, and the measurement, if used."""
     label = ESTIMATE if measured is None else f"{ESTIMATE}, except the tok/s marked m"
     return (
         f"{label}. {'Spot' if spot else 'On-demand'} list prices in USD (catalog sources and "
-        f"dates in infra/catalog); $/month is one GPU node around the clock plus the platform's "
-        f"fixed fees (~ = some fee priced at another region's list price, "
-        f"* = some fee has no catalog price at all); tok/s is a bandwidth-roofline "
-        f"estimate of one replica decoding {workload.concurrency} streams of "
-        f"{workload.max_total_tokens}-token requests; $/1M tok is the GPU node alone, fully busy. "
+        f"dates in infra/catalog); $/h and $/month are every GPU node {replicas} replica(s) "
+        "take (replicas share a node where its GPUs allow; idle GPUs are paid for too), "
+        "$/month around the clock plus the platform's fixed fees (~ = some fee priced at another "
+        "region's list price, * = some fee has no catalog price at all); a fit leaves "
+        f"{FIT_MARGIN:.0%} of the engine's share unplanned, and headroom tok is the KV cache a "
+        f"replica holds beyond {workload.concurrency} requests of {workload.max_total_tokens} "
+        f"tokens ({workload.kv_cache_dtype} KV cache); tok/s is a bandwidth-roofline estimate "
+        f"of one replica decoding {workload.concurrency} streams; $/1M tok @"
+        f"{workload.concurrency} is the GPU nodes alone with every replica decoding "
+        f"{workload.concurrency} streams non-stop. Rows 'on N nodes' are multi-node layouts "
+        "(tensor parallel within a node, pipeline parallel across nodes) for regions where no "
+        "single machine holds the model; llmplane cannot deploy them yet. "
         f"{measured_note(workload, measured)}"
         f"Assumptions: {assumptions_line(SIZING_ASSUMPTIONS)}."
     )
@@ -166,6 +190,7 @@ def compare_json(
     spot: bool,
     rows: Sequence[Row],
     measured: Measured | None = None,
+    replicas: int = 1,
 ) -> dict[str, Any]:
     """The JSON document of one model's comparison."""
     used = measured_in(rows, measured)
@@ -189,6 +214,9 @@ def compare_json(
         "contextTokens": workload.max_total_tokens,
         "concurrency": workload.concurrency,
         "quantize": workload.quantize,
+        "kvCacheDtype": workload.kv_cache_dtype,
+        "replicas": replicas,
+        "fitMargin": FIT_MARGIN,
         "assumptions": {**SIZING_ASSUMPTIONS, **COST_ASSUMPTIONS},
         "rows": [
             {
@@ -197,9 +225,17 @@ def compare_json(
                 "shape": row.option.fit.shape.name,
                 "gpu": row.option.fit.gpu.name,
                 "shards": row.option.fit.shards,
+                "multiNode": row.multi_node,
+                "pipelineNodes": row.option.fit.pipeline,
+                "nodes": row.option.packing.nodes,
+                "replicasPerNode": row.option.packing.replicas_per_node,
+                "idleGpus": row.option.packing.idle_gpus,
                 "gibPerGpu": round(row.option.fit.used_gib, 2),
-                "gibAvailablePerGpu": round(row.option.fit.budget_gib, 2),
-                "usdPerHour": row.option.hourly_usd,
+                "gibAvailablePerGpu": round(row.option.fit.usable_gib, 2),
+                "headroomGiBPerGpu": round(row.option.fit.headroom_gib, 2),
+                "headroomTokens": row.option.fit.headroom_tokens,
+                "usdPerNodeHour": row.option.hourly_usd,
+                "usdPerHour": row.option.fleet_hourly_usd,
                 "usdPerMonth": row.monthly_usd,
                 "fixedUsdPerMonth": row.fixed.monthly_usd,
                 "feesWithoutPrice": list(row.fixed.missing),

@@ -60,6 +60,16 @@ class ModelSettings(_Spec):
     max_total_tokens: PositiveInt | None = Field(
         default=None, description="longest prompt plus completion, in tokens"
     )
+    kv_cache_dtype: Literal["auto", "bf16", "fp8"] = Field(
+        default="auto",
+        description="KV cache element type: auto (the model's 16-bit dtype), bf16, or fp8 "
+        "(half the memory per token)",
+    )
+    concurrency: PositiveInt = Field(
+        default=4,
+        description="full-length requests whose KV cache must fit at once; sizing refuses a GPU "
+        "that cannot hold them, and the speed estimates assume that many streams",
+    )
 
     @field_validator("quantize")
     @classmethod
@@ -92,6 +102,12 @@ class GpuSettings(_Spec):
     taint_keys: tuple[str, ...] = Field(
         default=("nvidia.com/gpu",),
         description="taint keys on the existing cluster's GPU nodes that the pods must tolerate",
+    )
+    memory_gib: PositiveInt | None = Field(
+        default=None,
+        alias="memoryGiB",
+        description="existing cluster: memory of one of its GPUs in GiB (e.g. 80), so that "
+        "llmplane can check that the model fits",
     )
     resource_name: str = Field(
         default="nvidia.com/gpu",

@@ -119,6 +119,21 @@ def check_combinations(
     _check_cluster(settings)
     _check_tags(settings)
     _check_exposure(settings)
+    _check_existing_gpus(settings)
+
+
+def _check_existing_gpus(settings: StackSettings) -> None:
+    """An existing cluster's GPUs against the model, before the program runs.
+
+    A managed cloud's stack is sized when its GPU pool is (cloud_for); an existing cluster has
+    no pool, so its model, context and GPU count are checked here, with the other rules.
+    """
+    if settings.cloud != "kubernetes":
+        return
+    # Imported here: sizing reads the model table and the catalog, which only this rule needs.
+    from infra.serving import serving_for
+
+    serving_for(settings)
 
 
 def _check_exposure(settings: StackSettings) -> None:
@@ -235,6 +250,7 @@ _ONLY_ON: dict[str, tuple[tuple[str, ...], str]] = {
     "gpu.nodeSelector": (("kubernetes",), "the managed GPU pool sets its own node labels"),
     "gpu.taintKeys": (("kubernetes",), "the managed GPU pool sets its own taints"),
     "gpu.resourceName": (("kubernetes",), "the managed GPU pool advertises nvidia.com/gpu"),
+    "gpu.memoryGiB": (("kubernetes",), "the managed GPU pool's shape says its GPU memory"),
     "cluster.*": (MANAGED, "llmplane does not manage an existing cluster's control plane"),
     "cluster.adminArns": (("aws",), "grant admins with your cloud's own role assignments"),
     "cluster.adminGroupIds": (("azure",), "grant admins with your cloud's own access entries"),
@@ -266,8 +282,12 @@ def _set_keys(settings: StackSettings) -> list[str]:
     sections = ("gpu", "cluster", "network")
     keys = [to_camel(name) for name in settings.model_fields_set if name not in sections]
     for section in sections:
-        fields = getattr(settings, section).model_fields_set
-        keys += [f"{section}.{to_camel(name)}" for name in fields]
+        spec = getattr(settings, section)
+        # A field's alias is its stack-file spelling where camelCase alone would miss it (GiB).
+        keys += [
+            f"{section}.{type(spec).model_fields[name].alias or to_camel(name)}"
+            for name in spec.model_fields_set
+        ]
     # `shape: auto` is the default spelled out, and harmless on an existing cluster.
     if settings.gpu.shape == "auto" and "gpu.shape" in keys:
         keys.remove("gpu.shape")

@@ -1,4 +1,8 @@
-"""Policy rules specific to GPU inference: shared memory, model-load probes, queue-based scaling."""
+"""Policy rules specific to GPU inference: shared memory, model-load probes, queue-based scaling.
+
+Two advisories read what llmplane's sizing found and the engine pod carries: a gated model served
+without a token, and a GPU fit that could not be checked.
+"""
 
 from __future__ import annotations
 
@@ -249,4 +253,68 @@ def persistent_cache(type_: str, props: Props, config: Config) -> Iterator[str]:
             yield (
                 f"container {dig(container, 'name')}: {config['cacheMountPath']} is not on a "
                 "persistent volume"
+            )
+
+
+# What llmplane's sizing found, as the engine pod carries it (components/pod.py sets these; a
+# test keeps the names equal). Policies read the plan, never llmplane's model table itself.
+GATED_ENV = "LLMPLANE_MODEL_GATED"
+FIT_ENV = "LLMPLANE_GPU_FIT"
+# Where a container finds a Hugging Face token: huggingface_hub, TGI's router and hf-hub read
+# HF_TOKEN, the older HUGGING_FACE_HUB_TOKEN, or a token file named by HF_TOKEN_PATH.
+TOKEN_ENVS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH")
+
+
+def _env(container: Props) -> dict[str, Props]:
+    """A container's env entries by name."""
+    return {str(dig(e, "name")): e for e in items(dig(container, "env"))}
+
+
+@resource_rule(
+    "gated-model-has-hf-token",
+    types=WORKLOADS,
+    description="A GPU container serving a model the Hugging Face Hub gates gets a token to "
+    "download it with.",
+    severity="medium",
+    frameworks=("LLMPLANE-GPU-9",),
+    remediation="Accept the model's terms on huggingface.co, then run `pulumi config set "
+    "--secret llmplane:hfToken hf_...`; llmplane mounts the token as a file (HF_TOKEN_PATH).",
+    enforcement="advisory",
+    config={"gpuResources": GPU_RESOURCES},
+)
+def gated_model_token(type_: str, props: Props, config: Config) -> Iterator[str]:
+    """Without a token the Hub answers 401 to the weights download, and the pod restarts forever."""
+    for container in gpu_containers(type_, props, config["gpuResources"]):
+        env = _env(container)
+        if dig(env.get(GATED_ENV), "value") != "true":
+            continue
+        # envFrom may bring a token this policy cannot see: give it the benefit of the doubt.
+        if any(name in env for name in TOKEN_ENVS) or items(dig(container, "envFrom")):
+            continue
+        yield (
+            f"container {dig(container, 'name')} serves a gated model but gets no Hugging Face "
+            f"token ({', '.join(TOKEN_ENVS)})"
+        )
+
+
+@resource_rule(
+    "gpu-fit-checked",
+    types=WORKLOADS,
+    description="GPU containers serve a model whose memory needs llmplane checked against the "
+    "GPUs' memory.",
+    severity="low",
+    frameworks=("LLMPLANE-GPU-10",),
+    remediation="On an existing cluster, set llmplane:gpu.memoryGiB to the memory of one GPU; "
+    "for a model outside llmplane's built-in table, check it with `llmplane size "
+    "--model-config config.json`.",
+    enforcement="advisory",
+    config={"gpuResources": GPU_RESOURCES},
+)
+def fit_checked(type_: str, props: Props, config: Config) -> Iterator[str]:
+    """An unchecked fit may run out of GPU memory at load time or with a few long requests."""
+    for container in gpu_containers(type_, props, config["gpuResources"]):
+        if dig(_env(container).get(FIT_ENV), "value") == "unchecked":
+            yield (
+                f"container {dig(container, 'name')}: llmplane could not check that the model "
+                "fits the GPUs' memory"
             )

@@ -48,10 +48,6 @@ def test_size_reads_a_config_file_and_prints_a_labelled_table() -> None:
         (("size", "--model-config", str(FIXTURES / "configs" / "falcon.json")), ("falcon",)),
         (("size", "--model", LLAMA_8B, "--quantize", "awk"), ("--quantize", "awq")),
         (("compare", "--model", LLAMA_8B, "--regions", "us-east-9"), ("--regions", "us-east-1")),
-        (
-            ("compare", "--model", "meta-llama/Llama-3.1-405B-Instruct", "--regions", "eastus"),
-            ("--model", "fits no priced shape in eastus", "--quantize awq"),
-        ),
         (("cost", "no-such-stack"), ("no-such-stack", "aws-dev")),
         (("prices", "import", "/no/such/file.csv"), ("FILE",)),
     ],

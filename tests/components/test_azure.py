@@ -143,7 +143,9 @@ def test_gpu_pool_taint_matches_the_device_plugin_and_engine(dev: dict[str, Any]
 
 def test_ephemeral_os_disk_only_where_the_vm_has_room(dev: dict[str, Any]) -> None:
     assert one(dev, POOL)["inputs"]["osDiskType"] == "Ephemeral"  # NV36ads_A10_v5: 1440 GiB temp
-    small = _dev_config(**{"llmplane:gpu": {"shape": "Standard_NC24ads_A100_v4", "minNodes": 0}})
+    # maxNodes 2: the pool must hold azure-dev's two replicas, one per single-GPU node.
+    gpu = {"shape": "Standard_NC24ads_A100_v4", "minNodes": 0, "maxNodes": 2}
+    small = _dev_config(**{"llmplane:gpu": gpu})
     plan = plan_config("azure-a100", small)
     assert one(plan, POOL)["inputs"]["osDiskType"] == "Managed"  # 64 GiB temp disk < 128 GiB
 

@@ -128,8 +128,9 @@ def test_auto_respects_an_explicit_gpu_count() -> None:
                 {"llmplane:cloud": "azure", "azure-native:location": "eastus"},
                 "meta-llama/Llama-3.1-405B-Instruct",
             ),
-            # Azure's largest GPU node holds 8 x 80 GB; 405B in bf16 needs about 810 GB.
-            "no priced azure shape in eastus holds",
+            # Azure's largest GPU node holds 8 x 80 GB; 405B in bf16 needs about 810 GB, so only
+            # a multi-node layout holds it, which llmplane cannot serve yet.
+            "no single azure machine in eastus holds meta-llama/Llama-3.1-405B-Instruct",
         ),
         (
             _auto({**AWS, "aws:region": "us-east-9"}, "meta-llama/Llama-3.1-8B-Instruct"),

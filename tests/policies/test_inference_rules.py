@@ -138,3 +138,45 @@ def test_model_cache_on_a_persistent_volume() -> None:
     (message,) = check("gpu-model-cache-persistent", DEPLOYMENT, _engine("kubernetes-dev"))
     assert "/data is not on a persistent volume" in message
     assert check("gpu-model-cache-persistent", DEPLOYMENT, engine(), {"cacheMountPath": "/models"})
+
+
+def _env(props: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e for e in _container(props)["env"]}
+
+
+def test_a_gated_model_without_a_token_is_an_advisory() -> None:
+    # azure-dev serves Llama 3.1, which the Hub gates, and ships without llmplane:hfToken.
+    props = engine()
+    assert _env(props)["LLMPLANE_MODEL_GATED"]["value"] == "true"
+    assert check("gated-model-has-hf-token", DEPLOYMENT, props) == [
+        "container tgi serves a gated model but gets no Hugging Face token "
+        "(HF_TOKEN, HUGGING_FACE_HUB_TOKEN, HF_TOKEN_PATH)"
+    ]
+    # The token file llmplane mounts when the stack sets hfToken satisfies it.
+    with_token = engine()
+    _container(with_token)["env"].append({"name": "HF_TOKEN_PATH", "value": "/data/token"})
+    assert check("gated-model-has-hf-token", DEPLOYMENT, with_token) == []
+    # So does an envFrom the policy cannot look into, and a model the table does not gate.
+    from_secret = engine()
+    _container(from_secret)["envFrom"] = [{"secretRef": {"name": "hf"}}]
+    assert check("gated-model-has-hf-token", DEPLOYMENT, from_secret) == []
+    open_model = engine()
+    _container(open_model)["env"] = [
+        e for e in _container(open_model)["env"] if e["name"] != "LLMPLANE_MODEL_GATED"
+    ]
+    assert check("gated-model-has-hf-token", DEPLOYMENT, open_model) == []
+
+
+def test_a_fit_llmplane_could_not_check_is_an_advisory() -> None:
+    # azure-dev's shape is known, so its fit was checked; kubernetes-dev sets no gpu.memoryGiB.
+    assert check("gpu-fit-checked", DEPLOYMENT, engine()) == []
+    assert check("gpu-fit-checked", DEPLOYMENT, _engine("kubernetes-dev")) == [
+        "container tgi: llmplane could not check that the model fits the GPUs' memory"
+    ]
+
+
+def test_the_pod_and_the_policies_name_the_same_markers() -> None:
+    from components import pod
+    from policies.rules import inference
+
+    assert (pod.GATED_ENV, pod.FIT_ENV) == (inference.GATED_ENV, inference.FIT_ENV)

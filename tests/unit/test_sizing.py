@@ -84,7 +84,8 @@ def test_awq_checkpoint_keeps_embeddings_in_16_bits() -> None:
 
 
 def test_unknown_family_and_bad_fields_are_one_line_errors() -> None:
-    with pytest.raises(SettingsError, match="'falcon' is not a family llmplane can size"):
+    # Unknown families are sized from the standard fields; Falcon's config lacks one of them.
+    with pytest.raises(SettingsError, match="intermediate_size: missing: model_type 'falcon' is"):
         from_file(CONFIGS / "falcon.json")
     with pytest.raises(SettingsError, match="num_hidden_layers: is '32', not a positive integer"):
         from_file(CONFIGS / "broken-layers.json")
@@ -119,11 +120,11 @@ def test_shards_divide_the_heads_and_fit_on_one_node(
 
 def test_fit_picks_the_fewest_shards_that_hold_the_workload() -> None:
     llama8 = _arch("meta-llama/Llama-3.1-8B-Instruct")
-    workload = workload_for(llama8)
+    workload = workload_for(llama8, concurrency=2)
     on_l4 = best_fit(llama8, shapes("aws")["g6.xlarge"], workload)
     assert on_l4 is not None and on_l4.shards == 1 and on_l4.fits
-    # Twice the concurrency no longer fits one L4; four L4s split it.
-    busy = workload_for(llama8, concurrency=8)
+    # Twice the concurrency no longer fits one L4 with the fit margin; four L4s split it.
+    busy = workload_for(llama8, concurrency=4)
     assert best_fit(llama8, shapes("aws")["g6.xlarge"], busy) is None
     split = best_fit(llama8, shapes("aws")["g6.12xlarge"], busy)
     assert split is not None and split.shards == 2
@@ -166,7 +167,7 @@ def test_startup_budget_grows_with_the_weights_and_has_a_floor() -> None:
 
 def test_decoding_speed_follows_memory_bandwidth() -> None:
     llama8 = _arch("meta-llama/Llama-3.1-8B-Instruct")
-    workload = workload_for(llama8)
+    workload = workload_for(llama8, concurrency=2)
     l4 = best_fit(llama8, shapes("aws")["g6.xlarge"], workload)
     h100 = best_fit(llama8, shapes("aws")["p5.4xlarge"], workload)
     assert l4 is not None and h100 is not None
