@@ -10,7 +10,9 @@ SECRETS_PROVIDER ?= passphrase
 
 # The stamp makes `make` reinstall only when the dependency list changes.
 $(VENV)/.installed: pyproject.toml
-	python3 -m venv $(VENV)
+	@# Only when missing: re-running venv over an existing one re-points it at whichever python3
+	@# is first on PATH, which can leave it pointing at an interpreter without its stdlib.
+	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -qq --upgrade pip
 	$(PY) -m pip install -qq -e '.[dev]'
 	@# Editable installs leave the project's own modules uncompiled, and PYTHONDONTWRITEBYTECODE
@@ -20,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 
 # checkov pins packaging<24 and pulumi needs packaging>=26: it cannot share the project's venv.
 $(CHECKOV_VENV)/.installed:
-	python3 -m venv $(CHECKOV_VENV)
+	test -x $(CHECKOV_VENV)/bin/python || python3 -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install -qq --upgrade pip
 	$(CHECKOV_VENV)/bin/python -m pip install -qq 'checkov>=3.2,<4'
 	touch $@
