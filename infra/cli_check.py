@@ -51,6 +51,24 @@ def check(
 ) -> None:
     """Check stacks against the security policy pack; exit 1 on a mandatory violation."""
     # Imported here: the policy SDK is only needed by this command.
+    from policies.offline import PolicyInputError
+
+    try:
+        _check(stacks, resources, policy_config, fmt, list_policies, stacks_dir)
+    except PolicyInputError as error:
+        # The pack reports bad input in its own terms; the CLI's contract is SettingsError.
+        raise SettingsError("-", error.flag, error.problem, error.fix) from None
+
+
+def _check(
+    stacks: list[str] | None,
+    resources: Path | None,
+    policy_config: Path | None,
+    fmt: str,
+    list_policies: bool,
+    stacks_dir: Path,
+) -> None:
+    """The check command's work, once its arguments are parsed."""
     from policies.formats import markdown, sarif
     from policies.offline import evaluate, findings_json, from_plan, read_resources
     from policies.rules import load_all

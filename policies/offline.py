@@ -25,9 +25,21 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from infra.errors import SettingsError
 from policies.pack import Policy, build_policies
 from policies.rules import SECRET, Rule, StackResource, load_all
+
+
+class PolicyInputError(ValueError):
+    """A bad policy config or resources file: the flag, what is wrong, and what would be right.
+
+    The pack imports nothing from llmplane's program; the CLI turns this into its one-line
+    exit-code-2 error.
+    """
+
+    def __init__(self, flag: str, problem: str, fix: str) -> None:
+        self.flag, self.problem, self.fix = flag, problem, fix
+        super().__init__(f"{flag}: {problem}; {fix}")
+
 
 LEVELS = ("mandatory", "advisory", "disabled")
 _SOURCES = "pass `pulumi preview --json`, `pulumi stack export` or `llmplane plan --json` output"
@@ -175,8 +187,7 @@ def normalize_config(raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     result: dict[str, dict[str, Any]] = {}
     for name, value in raw.items():
         if name != "all" and name not in known:
-            raise SettingsError(
-                "-",
+            raise PolicyInputError(
                 "--policy-config",
                 f"names no policy {name!r}",
                 "use a name from `llmplane check --list`",
@@ -184,8 +195,7 @@ def normalize_config(raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         entry = {"enforcementLevel": value} if isinstance(value, str) else dict(value)
         level = entry.get("enforcementLevel")
         if level is not None and level not in LEVELS:
-            raise SettingsError(
-                "-",
+            raise PolicyInputError(
                 "--policy-config",
                 f"{name}: enforcementLevel {level!r}",
                 f"use one of {', '.join(LEVELS)}",
@@ -212,16 +222,15 @@ def _check_properties(
             continue
         if key not in schema:
             known = ", ".join(schema) or "none"
-            raise SettingsError(
-                "-",
+            raise PolicyInputError(
                 "--policy-config",
                 f"{name}.{key} is not a setting of {name}",
                 f"its settings: {known}",
             )
         expected = schema[key].get("type", "string")
         if not isinstance(value, kinds[expected]) or (expected != "boolean" and value is True):
-            raise SettingsError(
-                "-", "--policy-config", f"{name}.{key} is {value!r}", f"give a {expected}"
+            raise PolicyInputError(
+                "--policy-config", f"{name}.{key} is {value!r}", f"give a {expected}"
             )
 
 
@@ -260,12 +269,12 @@ def read_resources(path: Path) -> list[Resource]:
     try:
         data = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError) as error:
-        raise SettingsError(
-            "-", "--resources", f"cannot read {path}: {error}", "name a JSON file"
+        raise PolicyInputError(
+            "--resources", f"cannot read {path}: {error}", "name a JSON file"
         ) from None
     except json.JSONDecodeError as error:
-        raise SettingsError(
-            "-", "--resources", f"{path} is not JSON ({error.msg}, line {error.lineno})", _SOURCES
+        raise PolicyInputError(
+            "--resources", f"{path} is not JSON ({error.msg}, line {error.lineno})", _SOURCES
         ) from None
     if isinstance(data, dict) and isinstance(data.get("steps"), list):
         states = [s.get("newState") for s in data["steps"] if s.get("op") != "delete"]
@@ -274,8 +283,8 @@ def read_resources(path: Path) -> list[Resource]:
     elif isinstance(data, dict) and isinstance(data.get("stacks"), list):
         return [r for plan in data["stacks"] for r in from_plan(plan)]
     else:
-        raise SettingsError(
-            "-", "--resources", f"{path} is neither a preview nor a stack export", _SOURCES
+        raise PolicyInputError(
+            "--resources", f"{path} is neither a preview nor a stack export", _SOURCES
         )
     return [_from_state(state) for state in states if _is_custom(state)]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from urllib.parse import urlparse
 
-from components.cloud import upstream_registry
 from policies.rules import (
     WORKLOADS,
     Config,
@@ -213,7 +212,12 @@ def private_registry(type_: str, props: Props, config: Config) -> Iterator[str]:
 
 def _registry_host(image: str) -> str:
     """The registry host of an image reference, without a port: allowedRegistries names hosts."""
-    registry = upstream_registry(image)
+    # The reference grammar's rule: the first path part is a host only if it looks like one
+    # (a dot, a port or localhost); otherwise the image is on Docker Hub. The pack reads plans of
+    # any program, so it applies the rule itself rather than import llmplane's components.
+    first, slash, _ = image.partition("/")
+    looks_like_host = slash and ("." in first or ":" in first or first == "localhost")
+    registry = first if looks_like_host else "docker.io"
     return urlparse(f"//{registry}").hostname or registry
 
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from infra.errors import SettingsError
-from policies.offline import Resource, evaluate, from_plan, read_resources
+from policies.offline import PolicyInputError, Resource, evaluate, from_plan, read_resources
 from policies.pack import build_policies
 from policies.rules import load_all
 from tests.conftest import REPO
@@ -105,7 +104,7 @@ def test_policy_config_sets_levels_and_thresholds() -> None:
     ],
 )
 def test_bad_policy_config_is_one_clear_error(config: dict, words: str) -> None:
-    with pytest.raises(SettingsError, match=re.escape(words)):
+    with pytest.raises(PolicyInputError, match=re.escape(words)):
         evaluate([], config)
 
 
