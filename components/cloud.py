@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import pulumi_kubernetes as k8s
     from pydantic import SecretStr
 
-    from infra.catalog import Shape
+    from components.shapes import Shape
     from infra.settings import StackSettings
 
 

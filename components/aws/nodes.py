@@ -13,7 +13,7 @@ from components.aws.eks import EksRef
 from components.aws.iam import service_role
 from components.aws.network import NetworkRef
 from components.cloud import GPU_TAINT, POOL_LABEL, GpuPoolSpec, Placement
-from infra.catalog import Shape
+from components.shapes import Shape
 
 SYSTEM_INSTANCE = "m6i.large"
 NODE_POLICIES = (

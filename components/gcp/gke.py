@@ -10,7 +10,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from components.cloud import POOL_LABEL, GpuPoolSpec, Placement, Toleration
 from components.gcp.network import PODS, SERVICES, NetworkRef
 from components.kubeconfig import exec_kubeconfig
-from infra.catalog import Shape
+from components.shapes import Shape
 from infra.settings import ClusterSettings
 
 # GKE taints every GPU node with this itself (cloud.google.com/kubernetes-engine/docs/how-to/gpus).
