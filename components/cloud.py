@@ -1,8 +1,8 @@
-"""The Cloud protocol, the handles it returns, and CLOUDS: the only place that branches on cloud."""
+"""The Cloud protocol and the cloud-neutral handles its adapters return (placement, refs)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -10,10 +10,8 @@ import pulumi
 
 if TYPE_CHECKING:
     import pulumi_kubernetes as k8s
-    from pydantic import SecretStr
 
     from components.shapes import Shape
-    from infra.settings import StackSettings
 
 
 @dataclass(frozen=True)
@@ -98,39 +96,6 @@ class GpuPoolSpec:
     max_nodes: int
     """Most nodes the pool may grow to."""
 
-    @staticmethod
-    def from_settings(settings: StackSettings) -> GpuPoolSpec:
-        """The pool of a managed-cloud stack: its shape as set or as chosen for the model."""
-        from infra.serving import serving_for
-
-        gpu = settings.gpu
-        serving = serving_for(settings)
-        assert serving.shape is not None, "managed clouds always resolve a shape"
-        return GpuPoolSpec(
-            shape=serving.shape,
-            count=serving.gpus,
-            spot=gpu.spot,
-            min_nodes=gpu.min_nodes,
-            max_nodes=gpu.max_nodes,
-        )
-
-
-def supported_version(
-    settings: StackSettings, supported: tuple[str, ...], default: str, platform: str
-) -> str:
-    """The cluster's Kubernetes minor version: the stack's if the platform supports it."""
-    from infra.errors import SettingsError
-
-    version = settings.cluster.kubernetes_version or default
-    if version not in supported:
-        raise SettingsError(
-            settings.stack,
-            "llmplane:cluster.kubernetesVersion",
-            f"{version} is not a version {platform} supports for new clusters",
-            f"use one of: {', '.join(supported)}",
-        )
-    return version
-
 
 @dataclass(frozen=True)
 class RegistryRef:
@@ -191,64 +156,3 @@ class Cloud(Protocol):
     ) -> WorkloadIdentity:
         """A cloud identity with no permissions, bound to the engine's ServiceAccount."""
         ...
-
-
-def as_secret(value: SecretStr | None) -> pulumi.Output[str] | None:
-    """A settings secret as a Pulumi secret output, so it stays redacted wherever it flows."""
-    return pulumi.Output.secret(value.get_secret_value()) if value is not None else None
-
-
-def mirror_credentials(settings: StackSettings) -> tuple[str, pulumi.Output[str]] | None:
-    """The user name and (secret) token for the engine image's upstream registry, if given."""
-    token = as_secret(settings.mirror_token)
-    if settings.mirror_username is None or token is None:
-        return None
-    return settings.mirror_username, token
-
-
-def _kubernetes(settings: StackSettings) -> Cloud:
-    # Imported here so that planning one cloud never imports another cloud's SDK.
-    from components.kubernetes import ExistingCluster
-
-    return ExistingCluster(settings)
-
-
-def _aws(settings: StackSettings) -> Cloud:
-    from components.aws import AwsCloud
-
-    return AwsCloud(settings)
-
-
-def _azure(settings: StackSettings) -> Cloud:
-    from components.azure import AzureCloud
-
-    return AzureCloud(settings)
-
-
-def _gcp(settings: StackSettings) -> Cloud:
-    from components.gcp import GcpCloud
-
-    return GcpCloud(settings)
-
-
-CLOUDS: dict[str, Callable[[StackSettings], Cloud]] = {
-    "aws": _aws,
-    "azure": _azure,
-    "gcp": _gcp,
-    "kubernetes": _kubernetes,
-}
-
-
-def cloud_for(settings: StackSettings) -> Cloud:
-    """The adapter for the stack's cloud, or a one-line error naming the clouds that exist."""
-    factory = CLOUDS.get(settings.cloud)
-    if factory is None:
-        from infra.errors import SettingsError
-
-        raise SettingsError(
-            settings.stack,
-            "llmplane:cloud",
-            f"{settings.cloud} is not available in this version of llmplane",
-            f"use one of: {', '.join(sorted(CLOUDS))}",
-        )
-    return factory(settings)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import pulumi
@@ -35,12 +35,11 @@ from pulumi_kubernetes.networking.v1 import (
 )
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 
-from components.cloud import as_secret
-from components.pod import restricted_container, restricted_pod
+from components.pod import INSTANCE_LABEL, NAME_LABEL, restricted_container, restricted_pod
 
 if TYPE_CHECKING:
+    from components.inference import GatewayArgs, ServiceSpec
     from components.traffic import Meta
-    from infra.settings import StackSettings
 
 # nginx 1.28 (stable) in NGINX's unprivileged image: no root, listens above 1024.
 IMAGE = "nginxinc/nginx-unprivileged:1.28.0-alpine"
@@ -65,35 +64,15 @@ _TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*")
 _LITERAL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
 
-@dataclass(frozen=True)
-class GatewaySpec:
-    """What the public gateway needs: the keys it accepts and its certificate."""
-
-    api_keys: pulumi.Output[str]
-    """Comma-separated API keys, a Pulumi secret."""
-    tls_certificate: str
-    """PEM certificate chain."""
-    tls_key: pulumi.Output[str]
-    """PEM private key, a Pulumi secret."""
-
-
-def gateway_spec(settings: StackSettings) -> GatewaySpec | None:
-    """The gateway a public stack asks for; None for an internal one."""
-    if settings.exposure != "public":
-        return None
-    keys, key = as_secret(settings.api_keys), as_secret(settings.tls_key)
-    assert keys is not None and key is not None and settings.tls_certificate is not None
-    return GatewaySpec(api_keys=keys, tls_certificate=settings.tls_certificate, tls_key=key)
-
-
-def gateway_labels(engine_labels: dict[str, str]) -> dict[str, str]:
+def gateway_labels(engine_labels: Mapping[str, str]) -> dict[str, str]:
     """The engine's labels, renamed so that neither selector matches the other's pods."""
-    instance = engine_labels["app.kubernetes.io/instance"].removesuffix("-inference")
-    return {
-        **engine_labels,
-        "app.kubernetes.io/name": NAME,
-        "app.kubernetes.io/instance": f"{instance}-{NAME}",
-    }
+    labels = {**engine_labels, NAME_LABEL: NAME}
+    instance = engine_labels.get(INSTANCE_LABEL)
+    if instance is not None:
+        # Each service's gateway gets an instance of its own, so two gateways in one namespace
+        # never select each other's pods either.
+        labels[INSTANCE_LABEL] = f"{instance.removesuffix('-inference')}-{NAME}"
+    return labels
 
 
 def split_api_keys(api_keys: str) -> list[str]:
@@ -173,7 +152,8 @@ server {{
 """
 
 
-def _pod(labels: dict[str, str]) -> PodSpecArgs:
+def _pod(base: str) -> PodSpecArgs:
+    """The nginx pod, mounting the config and Secrets named from the gateway's `base`."""
     health = HTTPGetActionArgs(path="/healthz", port="https", scheme="HTTPS")
     writable = ("/tmp", "/var/cache/nginx")
     return PodSpecArgs(
@@ -202,59 +182,65 @@ def _pod(labels: dict[str, str]) -> PodSpecArgs:
             )
         ],
         volumes=[
-            VolumeArgs(name="config", config_map=ConfigMapVolumeSourceArgs(name=f"{NAME}-config")),
-            VolumeArgs(name="keys", secret=SecretVolumeSourceArgs(secret_name=f"{NAME}-keys")),
-            VolumeArgs(name="tls", secret=SecretVolumeSourceArgs(secret_name=f"{NAME}-tls")),
+            VolumeArgs(name="config", config_map=ConfigMapVolumeSourceArgs(name=f"{base}-config")),
+            VolumeArgs(name="keys", secret=SecretVolumeSourceArgs(secret_name=f"{base}-keys")),
+            VolumeArgs(name="tls", secret=SecretVolumeSourceArgs(secret_name=f"{base}-tls")),
             *(VolumeArgs(name=f"w{i}", empty_dir=EmptyDirVolumeSourceArgs()) for i in range(2)),
         ],
     )
 
 
 def build_gateway(
-    name: str,
-    spec: GatewaySpec,
+    service: ServiceSpec,
+    spec: GatewayArgs,
     upstream: pulumi.Input[str],
-    engine_labels: dict[str, str],
     meta: Meta,
     opts: pulumi.ResourceOptions,
 ) -> k8s.core.v1.Service:
     """Secrets, config, two nginx replicas, a PDB, NetworkPolicy and the public LoadBalancer."""
-    labels = gateway_labels(engine_labels)
+    name, engine_labels = service.name, service.labels
+    # `<service>-gateway` unless the caller names it: two services' gateways never share a name.
+    base = spec.get("object_name") or service.object_name(NAME)
+    labels = engine_labels.apply(gateway_labels)
+    api_keys = pulumi.Output.from_input(spec["api_keys"])
     objects: list[pulumi.Resource] = [
         k8s.core.v1.Secret(
             f"{name}-gateway-keys",
-            metadata=meta(f"{NAME}-keys"),
+            metadata=meta(f"{base}-keys"),
             type="Opaque",
-            string_data={KEYS_FILE: pulumi.Output.secret(spec.api_keys.apply(keys_map))},
+            string_data={KEYS_FILE: pulumi.Output.secret(api_keys.apply(keys_map))},
             opts=opts,
         ),
         k8s.core.v1.Secret(
             f"{name}-gateway-tls",
-            metadata=meta(f"{NAME}-tls"),
+            metadata=meta(f"{base}-tls"),
             type="kubernetes.io/tls",
-            string_data={"tls.crt": spec.tls_certificate, "tls.key": spec.tls_key},
+            string_data={
+                "tls.crt": spec["tls_certificate"],
+                "tls.key": pulumi.Output.secret(spec["tls_key"]),
+            },
             opts=opts,
         ),
         k8s.core.v1.ConfigMap(
             f"{name}-gateway-config",
-            metadata=meta(f"{NAME}-config"),
+            metadata=meta(f"{base}-config"),
             data={CONFIG_FILE: pulumi.Output.from_input(upstream).apply(nginx_config)},
             opts=opts,
         ),
     ]
     k8s.apps.v1.Deployment(
         f"{name}-gateway",
-        metadata=meta(NAME),
+        metadata=meta(base),
         spec=DeploymentSpecArgs(
             replicas=2,
             selector=LabelSelectorArgs(match_labels=labels),
-            template=PodTemplateSpecArgs(metadata=ObjectMetaArgs(labels=labels), spec=_pod(labels)),
+            template=PodTemplateSpecArgs(metadata=ObjectMetaArgs(labels=labels), spec=_pod(base)),
         ),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=objects)),
     )
     k8s.policy.v1.PodDisruptionBudget(
         f"{name}-gateway-pdb",
-        metadata=meta(NAME),
+        metadata=meta(base),
         spec=PodDisruptionBudgetSpecArgs(
             min_available=1, selector=LabelSelectorArgs(match_labels=labels)
         ),
@@ -263,7 +249,7 @@ def build_gateway(
     https = [NetworkPolicyPortArgs(port="https", protocol="TCP")]
     k8s.networking.v1.NetworkPolicy(
         f"{name}-gateway-traffic",
-        metadata=meta(f"{NAME}-traffic"),
+        metadata=meta(f"{base}-traffic"),
         spec=NetworkPolicySpecArgs(
             pod_selector=LabelSelectorArgs(match_labels=labels),
             policy_types=["Ingress", "Egress"],
@@ -290,7 +276,7 @@ def build_gateway(
     )
     return k8s.core.v1.Service(
         f"{name}-gateway-svc",
-        metadata=meta(NAME),
+        metadata=meta(base),
         spec=ServiceSpecArgs(
             type="LoadBalancer",
             selector=labels,

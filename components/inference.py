@@ -1,11 +1,13 @@
 """InferenceService: an LLM server on Kubernetes, given only a provider and a Placement."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: Pulumi's component analyzer
+# (pulumi.provider.experimental) reads the args' and outputs' annotations at run time, and
+# postponed annotations would reach it as strings it cannot follow.
 
-import dataclasses
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, Required, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -24,85 +26,384 @@ from pulumi_kubernetes.core.v1 import (
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 
-from components.addons import Autoscaling
-from components.cloud import Placement, RegistryRef, WorkloadIdentity
-from components.engines import EngineSpec, ServeRequest
-from components.gateway import GatewaySpec, build_gateway
-from components.pod import TOKEN_KEY, engine_pod
-from components.traffic import Meta, WakeSchedule, network_policies, scaled_object
+from components.cloud import image_path
+from components.engines import ENGINES, EngineSpec, ServeRequest
+from components.gateway import build_gateway
+from components.pod import INSTANCE_LABEL, MANAGED_BY_LABEL, NAME_LABEL, TOKEN_KEY, engine_pod
+from components.traffic import Meta, network_policies, scaled_object
 
+TYPE = "llmplane:index:InferenceService"
 _SERVICE_PORT = 80
-# Object names do not mention the engine: switching engines must not replace the Service,
-# its address, or anything else that callers and policies hold on to.
-SERVICE = "inference"
+DEFAULT_ENGINE = "tgi"
+DEFAULT_NAMESPACE = "default"
+# What a user who says nothing else gets: one GPU per replica, one replica, and the startup,
+# cache and shared-memory budgets that suit a model of up to about 10 B parameters.
+DEFAULT_GPUS = 1
+DEFAULT_STARTUP_SECONDS = 1800
+DEFAULT_CACHE_GIB = 100
+DEFAULT_SHM_GIB = 1
+# Modest shares per GPU when nothing says what the node or the model needs.
+CPU_PER_GPU = 2
+MEMORY_GIB_PER_GPU = 16
+# Object names are `<base>` and `<base>-<role>`; the longest Service name, `<base>-internal`,
+# must still be a DNS-1123 label of at most 63 characters.
+_MAX_BASE = 63 - len("-internal")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+class GpuTolerationArgs(TypedDict):
+    """A node taint the engine pods tolerate, such as the GPU pool's."""
+
+    key: str
+    """The taint key, e.g. nvidia.com/gpu."""
+    effect: NotRequired[str]
+    """The taint effect tolerated; default NoSchedule."""
+    operator: NotRequired[str]
+    """Exists (any value; the default) or Equal (the value below)."""
+    value: NotRequired[str]
+    """The taint value, for Equal."""
+
+
+class PlacementArgs(TypedDict, total=False):
+    """Where GPU pods go: node labels to select, taints to tolerate, the GPU resource to request."""
+
+    node_selector: Mapping[str, str]
+    """Node labels GPU pods must match; default: none."""
+    tolerations: Sequence[GpuTolerationArgs]
+    """Taints GPU pods tolerate; default: none."""
+    gpu_resource: str
+    """Extended resource name the device plugin advertises; default nvidia.com/gpu."""
+
+
+class AutoscalingArgs(TypedDict):
+    """KEDA scaling on the engine's queue depth, read from a Prometheus that scrapes the pods."""
+
+    prometheus_url: pulumi.Input[str]
+    """Prometheus URL KEDA queries; an Output of KEDA's install makes the scaler wait for it."""
+    monitoring_namespace: pulumi.Input[str]
+    """Namespace of the Prometheus that scrapes the engine, which its NetworkPolicy lets in."""
+
+
+class WakeScheduleArgs(TypedDict):
+    """Hours when KEDA keeps engines running whatever the queue says (its cron scaler).
+
+    This is what wakes a service that scaled to zero: at zero replicas no engine reports a queue,
+    so the queue trigger alone would never bring one back.
+    """
+
+    timezone: str
+    """IANA time zone the cron expressions are read in, e.g. Europe/Berlin."""
+    start: str
+    """Cron expression (5 fields) when the active hours begin."""
+    end: str
+    """Cron expression (5 fields) when they end."""
+    replicas: NotRequired[int]
+    """Engines kept running during the active hours; default 1."""
+
+
+class GatewayArgs(TypedDict):
+    """The public gateway: TLS and API keys in front of the engine, the only public way in."""
+
+    api_keys: pulumi.Input[str]
+    """Comma-separated API keys of at least 32 characters; kept a Pulumi secret."""
+    tls_certificate: pulumi.Input[str]
+    """PEM certificate chain the gateway presents."""
+    tls_key: pulumi.Input[str]
+    """PEM private key of the certificate; kept a Pulumi secret."""
+    object_name: NotRequired[str]
+    """Base of the gateway's object names; default `<object name>-gateway`."""
+
+
+class InferenceServiceArgs(TypedDict, total=False):
+    """What to serve and where; only model_id and placement are required."""
+
+    model_id: Required[str]
+    """Hugging Face model id to serve, e.g. Qwen/Qwen2.5-7B-Instruct."""
+    placement: Required[PlacementArgs]
+    """Where GPU pods go: node selector, tolerations, GPU resource name."""
+    namespace: pulumi.Input[str]
+    """Namespace of every object; default: the object name if create_namespace, else default."""
+    create_namespace: bool
+    """Create the namespace (with a default-deny NetworkPolicy); default False: it exists."""
+    labels: pulumi.Input[Mapping[str, str]]
+    """Labels on every object and the pods' selector; recommended name/instance labels added."""
+    object_name: str
+    """Base of every Kubernetes object's name (the Service's DNS name); default: resource name."""
+    engine: str
+    """Inference server by name: tgi, vllm or sglang; default tgi."""
+    engine_args: Sequence[str]
+    """Extra engine arguments, appended after the generated ones."""
+    revision: str
+    """Branch, tag or commit of the model repo; default: its default branch."""
+    quantize: str
+    """Quantization method (llmplane's name, e.g. awq, fp8); default: none."""
+    kv_cache_dtype: str
+    """KV cache element type: auto, bf16 or fp8; default auto (the engine's choice)."""
+    gpus: int
+    """GPUs per replica, the tensor-parallel degree; default 1."""
+    max_input_tokens: int
+    """Longest prompt accepted; default: the engine's."""
+    max_total_tokens: int
+    """Longest prompt plus answer; default: the engine's."""
+    batch_prefill_tokens: int
+    """Most prompt tokens in one prefill batch; default: the engine's."""
+    memory_fraction: float
+    """Share of GPU memory the engine may claim, 0 to 1; default: the engine's."""
+    cpu: int
+    """CPU cores per replica; default 2 per GPU."""
+    memory_gib: int
+    """Memory per replica in GiB, /dev/shm included; default 16 per GPU."""
+    shm_gib: int
+    """Size of the memory-backed /dev/shm in GiB; default 1."""
+    cache_gib: int
+    """Size limit of the weights cache in GiB; default 100."""
+    startup_seconds: int
+    """How long a pod may take to download and load the model before a restart; default 1800."""
+    replicas: int
+    """Copies `pulumi up` starts with (KEDA takes over); default max(1, min_replicas)."""
+    min_replicas: int
+    """Fewest copies KEDA scales down to, 0 for scale to zero; default 1."""
+    max_replicas: int
+    """Most copies KEDA may scale to; default max(replicas, min_replicas)."""
+    hf_token: pulumi.Input[str]
+    """Hugging Face token for gated models, mounted as a file; kept a Pulumi secret."""
+    model_gated: bool
+    """Whether the model's repo is gated on the Hub, for the policies; default: unknown."""
+    gpu_fit_checked: bool
+    """Whether the model was checked to fit the GPUs' memory, for the policies; default False."""
+    image_registry: pulumi.Input[str]
+    """Registry host/path that replaces the engine image's registry (a mirror); default: none."""
+    service_account_annotations: Mapping[str, pulumi.Input[str]]
+    """Annotations of the engine's ServiceAccount, e.g. the cloud identity it maps to."""
+    pod_labels: Mapping[str, str]
+    """Extra labels on the engine pods only, not in the selector (e.g. AKS workload identity)."""
+    internal_load_balancer: Mapping[str, str]
+    """Annotations that make the cloud's load balancer internal; default: ClusterIP only."""
+    shared_cache_class: str
+    """ReadWriteMany storage class for one weights cache all replicas share; default: per pod."""
+    autoscaling: AutoscalingArgs
+    """KEDA and Prometheus to scale on the queue; default: a fixed replica count."""
+    wake: WakeScheduleArgs
+    """Active hours when KEDA keeps copies running (needs autoscaling); default: none."""
+    gateway: GatewayArgs
+    """The public gateway's keys and certificate; default: no public endpoint."""
 
 
 @dataclass(frozen=True)
-class InferenceSpec:
-    """What to serve and where, already validated: built by the program from StackSettings."""
+class ServiceSpec:
+    """InferenceServiceArgs with defaults applied and names derived: what the builders read."""
 
-    namespace: str
-    """Kubernetes namespace that holds everything the service creates."""
-    labels: dict[str, str]
-    """Labels on every object, and the selector of the pods."""
-    model: ServeRequest
-    """What to serve: model, revision, shards, quantization, token limits."""
+    name: str
+    """The component's resource name, which its children's resource names start with."""
+    base: str
+    """Base of every Kubernetes object's name."""
+    namespace: pulumi.Input[str]
+    """The namespace as given (or defaulted); the objects use the created one's name."""
+    create_namespace: bool
+    """Whether this service creates (and so owns) its namespace."""
+    labels: pulumi.Output[dict[str, str]]
+    """Labels on every object, and the engine pods' selector."""
+    pod_labels: Mapping[str, str]
+    """Extra labels on the engine pods only."""
     engine: EngineSpec
-    """Which inference server runs it, and how."""
+    """Which inference server runs the model, and how."""
+    request: ServeRequest
+    """What the engine's command line is built from."""
+    engine_args: tuple[str, ...]
+    """Extra engine arguments after the generated ones."""
+    image: pulumi.Input[str]
+    """The engine image, mirrored when a registry is given."""
+    placement: PlacementArgs
+    """Where GPU pods go."""
+    cpu: str
+    """CPU request and limit per replica."""
+    memory: str
+    """Memory request and limit per replica."""
+    shm_size: str
+    """Size limit of /dev/shm."""
+    cache_size: str
+    """Size limit of the weights cache."""
+    startup_seconds: int
+    """Startup budget of a pod."""
     replicas: int
-    """Copies of the server `pulumi up` starts with; KEDA takes over from there."""
-    max_replicas: int
-    """Most copies KEDA may scale to."""
+    """Copies the Deployment starts with."""
     min_replicas: int
-    """Fewest copies KEDA scales down to; 0 scales to zero when the queue stays empty."""
-    placement: Placement
-    """Where GPU pods go: node selector, tolerations, GPU resource name."""
-    registry: RegistryRef | None = None
-    """The private registry mirroring the engine image, if the cloud has one."""
-    hf_token: pulumi.Output[str] | None = None
-    """The Hugging Face token, a Pulumi secret; None for ungated models."""
-    startup_budget_seconds: int = 1800
-    """How long a pod may take to load the model before it is restarted."""
-    cache_size: str = "100Gi"
-    """Size limit of the weights cache volume."""
-    shm_size: str = "1Gi"
-    """Size limit of the memory-backed /dev/shm."""
-    cpu: int | None = None
-    """CPU cores per replica, sized to its share of the node; None: 2 per GPU."""
-    memory_gib: int | None = None
-    """Memory per replica (including /dev/shm), sized to its node share; None: 16 GiB per GPU."""
-    internal_lb_annotations: Mapping[str, str] | None = None
-    """The cloud's internal load balancer annotations; None: ClusterIP only."""
-    shared_cache_class: str | None = None
-    """ReadWriteMany storage class for a weights cache all replicas share; None: per pod."""
-    autoscaling: Autoscaling | None = None
-    """KEDA and Prometheus; None leaves the replica count fixed."""
-    gateway: GatewaySpec | None = None
-    """The public gateway's keys and certificate; None: no public endpoint at all."""
-    identity: WorkloadIdentity = dataclasses.field(default_factory=WorkloadIdentity)
-    """The cloud identity the engine's ServiceAccount maps to (none by default)."""
-    wake: WakeSchedule | None = None
-    """Active hours when KEDA keeps copies running; what wakes a service scaled to zero."""
+    """Fewest copies KEDA keeps."""
+    max_replicas: int
+    """Most copies KEDA runs."""
+    hf_token: pulumi.Output[str] | None
+    """The token as a Pulumi secret; None for ungated models."""
+    account_annotations: Mapping[str, pulumi.Input[str]]
+    """Annotations of the engine's ServiceAccount."""
+    internal_load_balancer: Mapping[str, str] | None
+    """Internal load balancer annotations; None: ClusterIP only."""
+    shared_cache_class: str | None
+    """ReadWriteMany storage class for a shared weights cache; None: per pod."""
+    autoscaling: AutoscalingArgs | None
+    """KEDA scaling; None: a fixed replica count."""
+    wake: WakeScheduleArgs | None
+    """Active hours of the cron trigger; None: the queue alone."""
+    gateway: GatewayArgs | None
+    """The public gateway; None: no public endpoint."""
+
+    def object_name(self, role: str = "") -> str:
+        """The Kubernetes name of one of the service's objects: `<base>` or `<base>-<role>`."""
+        return f"{self.base}-{role}" if role else self.base
+
+
+def _object_base(name: str, given: str | None) -> str:
+    """The base of the object names, checked: Kubernetes refuses anything else at deploy time."""
+    base = given if given is not None else name
+    if not _DNS_LABEL.fullmatch(base) or len(base) > _MAX_BASE:
+        source = "object_name" if given is not None else "the resource name"
+        raise ValueError(
+            f"InferenceService {name}: {source} {base!r} must be lowercase letters, digits and "
+            f"'-', at most {_MAX_BASE} characters (Kubernetes object names derive from it); "
+            "pass object_name to choose another"
+        )
+    return base
+
+
+def _engine(name: str, args: InferenceServiceArgs) -> tuple[EngineSpec, ServeRequest]:
+    """The engine chosen by name, and the request its command line is built from."""
+    engine_name = args.get("engine", DEFAULT_ENGINE)
+    engine = ENGINES.get(engine_name)
+    if engine is None:
+        raise ValueError(
+            f"InferenceService {name}: engine {engine_name!r} is not one of "
+            f"{', '.join(sorted(ENGINES))}"
+        )
+    quantize = args.get("quantize")
+    if quantize is not None and quantize not in engine.quantizations:
+        raise ValueError(
+            f"InferenceService {name}: {engine_name} does not support quantize {quantize!r}; "
+            f"use one of {', '.join(sorted(engine.quantizations))}"
+        )
+    kv_dtype = args.get("kv_cache_dtype", "auto")
+    if kv_dtype not in engine.kv_cache_dtypes:
+        raise ValueError(
+            f"InferenceService {name}: kv_cache_dtype {kv_dtype!r} is not one of "
+            f"{', '.join(sorted(engine.kv_cache_dtypes))}"
+        )
+    gpus = args.get("gpus", DEFAULT_GPUS)
+    if gpus < 1:
+        raise ValueError(f"InferenceService {name}: gpus must be at least 1, not {gpus}")
+    request = ServeRequest(
+        model_id=args["model_id"],
+        revision=args.get("revision"),
+        shards=gpus,
+        quantize=quantize,
+        max_input_tokens=args.get("max_input_tokens"),
+        max_total_tokens=args.get("max_total_tokens"),
+        batch_prefill_tokens=args.get("batch_prefill_tokens"),
+        memory_fraction=args.get("memory_fraction"),
+        kv_cache_dtype=kv_dtype,
+        gated=args.get("model_gated"),
+        fit_checked=args.get("gpu_fit_checked", False),
+    )
+    return engine, request
+
+
+def _labels(
+    base: str, given: pulumi.Input[Mapping[str, str]] | None
+) -> pulumi.Output[dict[str, str]]:
+    """The caller's labels over the recommended ones; the instance label keeps services apart."""
+    defaults = {NAME_LABEL: "inference", INSTANCE_LABEL: base, MANAGED_BY_LABEL: "pulumi"}
+    return pulumi.Output.from_input(given or {}).apply(lambda labels: {**defaults, **labels})
+
+
+def _replicas(name: str, args: InferenceServiceArgs) -> tuple[int, int, int]:
+    """(replicas, min, max), defaulted from one another and checked."""
+    low = args.get("min_replicas", 1)
+    start = args.get("replicas", max(1, low))
+    high = args.get("max_replicas", max(start, low))
+    if not 0 <= low <= start <= high:
+        raise ValueError(
+            f"InferenceService {name}: replicas must satisfy 0 <= min_replicas ({low}) <= "
+            f"replicas ({start}) <= max_replicas ({high})"
+        )
+    return start, low, high
+
+
+def resolve(name: str, args: InferenceServiceArgs) -> ServiceSpec:
+    """Apply the defaults and derive the names; raise ValueError on args Kubernetes would refuse."""
+    base = _object_base(name, args.get("object_name"))
+    engine, request = _engine(name, args)
+    replicas, low, high = _replicas(name, args)
+    create = args.get("create_namespace", False)
+    if args.get("wake") is not None and args.get("autoscaling") is None:
+        raise ValueError(f"InferenceService {name}: wake needs autoscaling (KEDA runs it)")
+    gateway = args.get("gateway")
+    gateway_base = gateway.get("object_name") if gateway is not None else None
+    if gateway_base is not None and (
+        not _DNS_LABEL.fullmatch(gateway_base) or len(gateway_base) > _MAX_BASE
+    ):
+        raise ValueError(
+            f"InferenceService {name}: gateway object_name {gateway_base!r} must be lowercase "
+            f"letters, digits and '-', at most {_MAX_BASE} characters"
+        )
+    registry = args.get("image_registry")
+    path = image_path(engine.image)
+    image: pulumi.Input[str] = (
+        pulumi.Output.from_input(registry).apply(lambda prefix: f"{prefix}/{path}")
+        if registry is not None
+        else engine.image
+    )
+    gpus = request.shards
+    token = args.get("hf_token")
+    return ServiceSpec(
+        name=name,
+        base=base,
+        namespace=args.get("namespace", base if create else DEFAULT_NAMESPACE),
+        create_namespace=create,
+        labels=_labels(base, args.get("labels")),
+        pod_labels=dict(args.get("pod_labels", {})),
+        engine=engine,
+        request=request,
+        engine_args=tuple(args.get("engine_args", ())),
+        image=image,
+        placement=args["placement"],
+        cpu=str(args.get("cpu", CPU_PER_GPU * gpus)),
+        memory=f"{args.get('memory_gib', MEMORY_GIB_PER_GPU * gpus)}Gi",
+        shm_size=f"{args.get('shm_gib', DEFAULT_SHM_GIB)}Gi",
+        cache_size=f"{args.get('cache_gib', DEFAULT_CACHE_GIB)}Gi",
+        startup_seconds=args.get("startup_seconds", DEFAULT_STARTUP_SECONDS),
+        replicas=replicas,
+        min_replicas=low,
+        max_replicas=high,
+        # Whatever the caller passed, the token stays a secret in the state and every plan.
+        hf_token=pulumi.Output.secret(token) if token is not None else None,
+        account_annotations=dict(args.get("service_account_annotations", {})),
+        internal_load_balancer=args.get("internal_load_balancer"),
+        shared_cache_class=args.get("shared_cache_class"),
+        autoscaling=args.get("autoscaling"),
+        wake=args.get("wake"),
+        gateway=gateway,
+    )
 
 
 class InferenceService(pulumi.ComponentResource):
-    """Engine Deployment, its Service(s), PDB, NetworkPolicy and queue-depth ScaledObject."""
+    """An LLM server on Kubernetes: engine Deployment, Services, PDB, NetworkPolicies, scaling."""
 
+    endpoint: pulumi.Output[str]
+    """In-cluster URL of the OpenAI API: http://<service>.<namespace>.svc.cluster.local."""
+    public_endpoint: pulumi.Output[str] | None
+    """https://<address> of the public gateway; None without a gateway."""
     namespace: pulumi.Output[str]
+    """Namespace that holds the service's objects."""
     service_name: pulumi.Output[str]
-    url: pulumi.Output[str]
+    """Name of the engine's ClusterIP Service."""
 
     def __init__(
-        self, name: str, spec: InferenceSpec, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: InferenceServiceArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("llmplane:index:InferenceService", name, None, opts)
+        # Checked before anything registers: bad args leave nothing half-made behind.
+        spec = resolve(name, args)
+        super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        engine, labels = spec.engine, spec.labels
+        labels = spec.labels
 
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-ns", metadata=ObjectMetaArgs(name=spec.namespace, labels=labels), opts=child
-        )
-        ns_name = namespace.metadata.apply(lambda meta: meta.name or spec.namespace)
+        ns_name = _namespace(spec, child)
 
         def meta(
             object_name: str, annotations: Mapping[str, pulumi.Input[str]] | None = None
@@ -116,15 +417,16 @@ class InferenceService(pulumi.ComponentResource):
 
         account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
-            metadata=meta(SERVICE, spec.identity.annotations),
+            metadata=meta(spec.object_name(), spec.account_annotations),
             automount_service_account_token=False,
             opts=child,
         )
-        token_secret = self._token_secret(name, spec, meta, child)
-        claim = self._shared_cache(name, spec, meta, child)
+        token_secret = _token_secret(spec, meta, child)
+        claim = _shared_cache(spec, meta, child)
+        rollout = f"{rollout_minutes(spec.startup_seconds)}m"
         deployment = k8s.apps.v1.Deployment(
             name,
-            metadata=meta(SERVICE),
+            metadata=meta(spec.object_name()),
             spec=DeploymentSpecArgs(
                 replicas=spec.replicas,
                 selector=LabelSelectorArgs(match_labels=labels),
@@ -135,8 +437,8 @@ class InferenceService(pulumi.ComponentResource):
                 ),
                 template=PodTemplateSpecArgs(
                     metadata=ObjectMetaArgs(
-                        labels={**labels, **spec.identity.pod_labels},
-                        annotations=_scrape(engine),
+                        labels=labels.apply(lambda own: {**own, **spec.pod_labels}),
+                        annotations=_scrape(spec.engine),
                     ),
                     spec=engine_pod(spec, token_secret, account.metadata.name, claim),
                 ),
@@ -146,18 +448,15 @@ class InferenceService(pulumi.ComponentResource):
             # KEDA owns the replica count once it runs; Pulumi must not reset it on each update.
             opts=pulumi.ResourceOptions(
                 parent=self,
-                ignore_changes=["spec.replicas"],
-                custom_timeouts=pulumi.CustomTimeouts(
-                    create=f"{rollout_minutes(spec.startup_budget_seconds)}m",
-                    update=f"{rollout_minutes(spec.startup_budget_seconds)}m",
-                ),
+                ignore_changes=["spec.replicas"] if spec.autoscaling is not None else None,
+                custom_timeouts=pulumi.CustomTimeouts(create=rollout, update=rollout),
             ),
         )
         # Voluntary evictions (node drains, scale-down) take one replica at a time; with a single
         # replica that means a short outage rather than a GPU node that can never be drained.
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb",
-            metadata=meta(SERVICE),
+            metadata=meta(spec.object_name()),
             spec=PodDisruptionBudgetSpecArgs(
                 max_unavailable=1, selector=LabelSelectorArgs(match_labels=labels)
             ),
@@ -165,7 +464,7 @@ class InferenceService(pulumi.ComponentResource):
         )
         service = k8s.core.v1.Service(
             f"{name}-svc",
-            metadata=meta(SERVICE),
+            metadata=meta(spec.object_name()),
             spec=ServiceSpecArgs(
                 type="ClusterIP",
                 selector=labels,
@@ -173,10 +472,10 @@ class InferenceService(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        if spec.internal_lb_annotations is not None:
+        if spec.internal_load_balancer is not None:
             k8s.core.v1.Service(
                 f"{name}-internal-lb",
-                metadata=meta(f"{SERVICE}-internal", spec.internal_lb_annotations),
+                metadata=meta(spec.object_name("internal"), spec.internal_load_balancer),
                 spec=ServiceSpecArgs(
                     type="LoadBalancer",
                     selector=labels,
@@ -184,60 +483,83 @@ class InferenceService(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-        network_policies(name, spec, meta, child)
-        self.public_url: pulumi.Output[str] | None = None
+        network_policies(spec, meta, child)
+        public_endpoint: pulumi.Output[str] | None = None
         if spec.gateway is not None:
             upstream = pulumi.Output.concat(
-                "http://", SERVICE, ".", ns_name, f".svc.cluster.local:{_SERVICE_PORT}"
+                "http://", spec.object_name(), ".", ns_name, f".svc.cluster.local:{_SERVICE_PORT}"
             )
-            public = build_gateway(name, spec.gateway, upstream, labels, meta, child)
-            self.public_url = public.status.apply(_load_balancer_url)
+            public = build_gateway(spec, spec.gateway, upstream, meta, child)
+            public_endpoint = public.status.apply(_load_balancer_url)
         if spec.autoscaling is not None:
-            scaled_object(name, spec, meta, deployment, spec.autoscaling, self)
+            scaled_object(spec, spec.autoscaling, meta, deployment, self)
 
         self.namespace = ns_name
-        self.service_name = service.metadata.apply(lambda m: m.name or SERVICE)
-        self.url = pulumi.Output.concat(
+        self.service_name = service.metadata.apply(lambda m: m.name or spec.object_name())
+        self.endpoint = pulumi.Output.concat(
             "http://", self.service_name, ".", ns_name, ".svc.cluster.local"
         )
+        self.public_endpoint = public_endpoint
         self.register_outputs(
-            {"namespace": self.namespace, "serviceName": self.service_name, "url": self.url}
+            {
+                "endpoint": self.endpoint,
+                "namespace": self.namespace,
+                "publicEndpoint": self.public_endpoint,
+                "serviceName": self.service_name,
+            }
         )
 
-    @staticmethod
-    def _token_secret(
-        name: str, spec: InferenceSpec, meta: Meta, opts: pulumi.ResourceOptions
-    ) -> pulumi.Output[str] | None:
-        """The Hugging Face token as a Secret, which the pod mounts as a file."""
-        if spec.hf_token is None:
-            return None
-        secret = k8s.core.v1.Secret(
-            f"{name}-hf-token",
-            metadata=meta("hf-token"),
-            type="Opaque",
-            string_data={TOKEN_KEY: spec.hf_token},
-            opts=opts,
-        )
-        return secret.metadata.apply(lambda m: m.name or "hf-token")
 
-    @staticmethod
-    def _shared_cache(
-        name: str, spec: InferenceSpec, meta: Meta, opts: pulumi.ResourceOptions
-    ) -> pulumi.Output[str] | None:
-        """One ReadWriteMany claim for every replica's weights, where the cluster offers one."""
-        if spec.shared_cache_class is None:
-            return None
-        claim = k8s.core.v1.PersistentVolumeClaim(
-            f"{name}-cache",
-            metadata=meta("model-cache"),
-            spec=PersistentVolumeClaimSpecArgs(
-                access_modes=["ReadWriteMany"],
-                storage_class_name=spec.shared_cache_class,
-                resources=VolumeResourceRequirementsArgs(requests={"storage": spec.cache_size}),
-            ),
-            opts=opts,
-        )
-        return claim.metadata.apply(lambda m: m.name or "model-cache")
+def _namespace(spec: ServiceSpec, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+    """The namespace's name, as an Output of the Namespace when the service creates it."""
+    if not spec.create_namespace:
+        return pulumi.Output.from_input(spec.namespace)
+    namespace = k8s.core.v1.Namespace(
+        f"{spec.name}-ns",
+        metadata=ObjectMetaArgs(name=spec.namespace, labels=spec.labels),
+        opts=opts,
+    )
+    # Through the created object, so that everything in it waits for it.
+    created = namespace.metadata.apply(lambda meta: meta.name)
+    given = pulumi.Output.from_input(spec.namespace)
+    return pulumi.Output.all(created, given).apply(lambda names: names[0] or names[1])
+
+
+def _token_secret(
+    spec: ServiceSpec, meta: Meta, opts: pulumi.ResourceOptions
+) -> pulumi.Output[str] | None:
+    """The Hugging Face token as a Secret, which the pod mounts as a file."""
+    if spec.hf_token is None:
+        return None
+    name = spec.object_name("hf-token")
+    secret = k8s.core.v1.Secret(
+        f"{spec.name}-hf-token",
+        metadata=meta(name),
+        type="Opaque",
+        string_data={TOKEN_KEY: spec.hf_token},
+        opts=opts,
+    )
+    return secret.metadata.apply(lambda m: m.name or name)
+
+
+def _shared_cache(
+    spec: ServiceSpec, meta: Meta, opts: pulumi.ResourceOptions
+) -> pulumi.Output[str] | None:
+    """One ReadWriteMany claim for every replica's weights, where the cluster offers one."""
+    if spec.shared_cache_class is None:
+        return None
+    name = spec.object_name("model-cache")
+    claim = k8s.core.v1.PersistentVolumeClaim(
+        f"{spec.name}-cache",
+        metadata=meta(name),
+        spec=PersistentVolumeClaimSpecArgs(
+            access_modes=["ReadWriteMany"],
+            storage_class_name=spec.shared_cache_class,
+            resources=VolumeResourceRequirementsArgs(requests={"storage": spec.cache_size}),
+        ),
+        opts=opts,
+    )
+    return claim.metadata.apply(lambda m: m.name or name)
 
 
 def _load_balancer_url(status: Any) -> str:

@@ -33,10 +33,17 @@ from pulumi_kubernetes.core.v1 import (
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs
 
 if TYPE_CHECKING:
-    from components.inference import InferenceSpec
+    from components.inference import ServiceSpec
 
+# The recommended labels every object of a service gets unless the caller's labels set them; the
+# instance label, derived from the object name, is what keeps two services' selectors apart.
+NAME_LABEL = "app.kubernetes.io/name"
+INSTANCE_LABEL = "app.kubernetes.io/instance"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 CACHE_PATH = "/data"
 TOKEN_KEY = "HF_TOKEN"
+# What the NVIDIA device plugin advertises; AMD's and others' are passed in the placement.
+GPU_RESOURCE = "nvidia.com/gpu"
 # Where huggingface_hub (vLLM, SGLang, TGI's downloader) and TGI's router (hf-hub, which reads
 # $HF_HOME/token) both find the token: a file from the Secret, never an environment variable.
 TOKEN_PATH = f"{CACHE_PATH}/token"
@@ -89,20 +96,20 @@ def restricted_pod(uid: int, fs_group: int | None = None) -> PodSecurityContextA
     )
 
 
-def _spread(labels: Mapping[str, str]) -> list[TopologySpreadConstraintArgs]:
+def _spread(labels: pulumi.Input[Mapping[str, str]]) -> list[TopologySpreadConstraintArgs]:
     """Spread replicas over zones and nodes, but never leave one unscheduled for it."""
     return [
         TopologySpreadConstraintArgs(
             max_skew=1,
             topology_key=key,
             when_unsatisfiable="ScheduleAnyway",
-            label_selector=LabelSelectorArgs(match_labels=dict(labels)),
+            label_selector=LabelSelectorArgs(match_labels=labels),
         )
         for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
     ]
 
 
-def _volumes(spec: InferenceSpec, cache_claim: pulumi.Input[str] | None) -> list[VolumeArgs]:
+def _volumes(spec: ServiceSpec, cache_claim: pulumi.Input[str] | None) -> list[VolumeArgs]:
     cache = (
         VolumeArgs(
             name="cache",
@@ -126,24 +133,19 @@ def _volumes(spec: InferenceSpec, cache_claim: pulumi.Input[str] | None) -> list
 
 
 def engine_pod(
-    spec: InferenceSpec,
+    spec: ServiceSpec,
     token_secret: pulumi.Input[str] | None,
     service_account: pulumi.Input[str],
     cache_claim: pulumi.Input[str] | None,
 ) -> PodSpecArgs:
     """The engine pod: GPU placement, shared memory, weights cache, probes, restricted context."""
-    engine = spec.engine
-    gpus = spec.model.shards
-    # Unknown node shape and model (an existing cluster, a model outside llmplane's table): a
-    # modest share per GPU. Otherwise sizing says what the replica needs.
-    cpu = str(spec.cpu or 2 * gpus)
-    memory = f"{spec.memory_gib or 16 * gpus}Gi"
-    image = spec.registry.mirror(engine.image) if spec.registry else engine.image
+    engine, placement = spec.engine, spec.placement
+    gpus, cpu, memory = spec.request.shards, spec.cpu, spec.memory
     health = HTTPGetActionArgs(path=engine.health_path, port="http")
     env = [EnvVarArgs(name=k, value=v) for k, v in sorted(_WRITABLE_ENV.items())]
-    if spec.model.gated:
+    if spec.request.gated:
         env.append(EnvVarArgs(name=GATED_ENV, value="true"))
-    if not spec.model.fit_checked:
+    if not spec.request.fit_checked:
         env.append(EnvVarArgs(name=FIT_ENV, value="unchecked"))
     mounts = [
         VolumeMountArgs(name="dshm", mount_path="/dev/shm"),
@@ -178,26 +180,36 @@ def engine_pod(
         # fs_group: the cache volume becomes writable for the engine's uid.
         security_context=restricted_pod(ENGINE_UID, fs_group=ENGINE_UID),
         termination_grace_period_seconds=GRACE_SECONDS,
-        node_selector=dict(spec.placement.node_selector) or None,
+        node_selector=dict(placement.get("node_selector", {})) or None,
         tolerations=[
-            TolerationArgs(key=t.key, operator=t.operator, value=t.value, effect=t.effect)
-            for t in spec.placement.tolerations
+            TolerationArgs(
+                key=t["key"],
+                operator=t.get("operator", "Exists"),
+                value=t.get("value"),
+                effect=t.get("effect", "NoSchedule"),
+            )
+            for t in placement.get("tolerations", ())
         ],
         topology_spread_constraints=_spread(spec.labels),
         containers=[
             ContainerArgs(
                 name=engine.name,
-                image=image,
+                image=spec.image,
                 # Tags are pinned releases; Always re-checks the tag's digest at each start, so a
                 # node never runs a stale or tampered local copy (layers stay cached).
                 image_pull_policy="Always",
                 command=list(engine.command),
-                args=engine.args(spec.model),
+                # The caller's extra arguments come last, after everything llmplane generates.
+                args=[*engine.args(spec.request), *spec.engine_args],
                 ports=[ContainerPortArgs(name="http", container_port=engine.port)],
                 env=env,
                 resources=ResourceRequirementsArgs(
                     requests={"cpu": cpu, "memory": memory},
-                    limits={spec.placement.gpu_resource: str(gpus), "cpu": cpu, "memory": memory},
+                    limits={
+                        placement.get("gpu_resource", GPU_RESOURCE): str(gpus),
+                        "cpu": cpu,
+                        "memory": memory,
+                    },
                 ),
                 security_context=restricted_container(ENGINE_UID),
                 # Loading weights can take many minutes; until the startup probe passes, the
@@ -205,7 +217,7 @@ def engine_pod(
                 startup_probe=ProbeArgs(
                     http_get=health,
                     period_seconds=PROBE_PERIOD,
-                    failure_threshold=max(1, spec.startup_budget_seconds // PROBE_PERIOD),
+                    failure_threshold=max(1, spec.startup_seconds // PROBE_PERIOD),
                 ),
                 readiness_probe=ProbeArgs(
                     http_get=health, period_seconds=PROBE_PERIOD, failure_threshold=3

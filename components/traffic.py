@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pulumi
@@ -18,10 +17,10 @@ from pulumi_kubernetes.networking.v1 import (
     NetworkPolicySpecArgs,
 )
 
+from components.pod import INSTANCE_LABEL
+
 if TYPE_CHECKING:
-    from components.addons import Autoscaling
-    from components.inference import InferenceSpec
-    from infra.settings import StackSettings
+    from components.inference import AutoscalingArgs, ServiceSpec
 
 Meta = Callable[..., ObjectMetaArgs]
 # Namespaces whose pods may call the engine: label them `llmplane.io/client: "true"`.
@@ -32,50 +31,29 @@ METADATA_IP = "169.254.169.254/32"
 # Waiting requests per replica before KEDA adds one; ten minutes idle before it removes one.
 QUEUE_PER_REPLICA = 4
 COOLDOWN_SECONDS = 600
+# The Prometheus chart's kubernetes-pods job copies pod labels onto the series it scrapes
+# (labelmap __meta_kubernetes_pod_label_(.+)), with `.` and `/` turned into `_`.
+INSTANCE_METRIC_LABEL = "app_kubernetes_io_instance"
 
 
-@dataclass(frozen=True)
-class WakeSchedule:
-    """Hours when at least `replicas` engines run, whatever the queue says (KEDA's cron scaler).
-
-    This is what wakes a service that scaled to zero: at zero replicas no engine reports a queue,
-    so the queue trigger alone would never bring one back.
-    """
-
-    timezone: str
-    """IANA time zone the cron expressions are read in, e.g. Europe/Berlin."""
-    start: str
-    """Cron expression (5 fields) when the active hours begin."""
-    end: str
-    """Cron expression (5 fields) when they end."""
-    replicas: int = 1
-    """Engines kept running during the active hours."""
-
-
-def wake_schedule(settings: StackSettings) -> WakeSchedule | None:
-    """The stack's `replicas.activeHours` as KEDA's cron trigger reads them; None if unset."""
-    hours = settings.replicas.active_hours
-    if hours is None:
-        return None
-    return WakeSchedule(hours.timezone, hours.start, hours.end, hours.replicas)
-
-
-def _namespace(name: str) -> LabelSelectorArgs:
+def _namespace(name: pulumi.Input[str]) -> LabelSelectorArgs:
     return LabelSelectorArgs(match_labels={"kubernetes.io/metadata.name": name})
 
 
-def network_policies(
-    name: str, spec: InferenceSpec, meta: Meta, opts: pulumi.ResourceOptions
-) -> None:
-    """Deny everything in the namespace, then open the few paths the engine needs."""
-    k8s.networking.v1.NetworkPolicy(
-        f"{name}-deny-all",
-        metadata=meta("default-deny"),
-        spec=NetworkPolicySpecArgs(
-            pod_selector=LabelSelectorArgs(), policy_types=["Ingress", "Egress"]
-        ),
-        opts=opts,
-    )
+def network_policies(spec: ServiceSpec, meta: Meta, opts: pulumi.ResourceOptions) -> None:
+    """Deny everything in a namespace the service owns, then open the paths the engine needs."""
+    name = spec.name
+    if spec.create_namespace:
+        # Only in a namespace it created: in one it shares, a namespace-wide deny would cut off
+        # other workloads. Its own pods are isolated either way, by the policies that select them.
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-deny-all",
+            metadata=meta("default-deny"),
+            spec=NetworkPolicySpecArgs(
+                pod_selector=LabelSelectorArgs(), policy_types=["Ingress", "Egress"]
+            ),
+            opts=opts,
+        )
     http = [NetworkPolicyPortArgs(port="http", protocol="TCP")]
     callers = [
         NetworkPolicyPeerArgs(
@@ -85,7 +63,7 @@ def network_policies(
     if spec.autoscaling is not None:
         callers.append(
             NetworkPolicyPeerArgs(
-                namespace_selector=_namespace(spec.autoscaling.monitoring_namespace)
+                namespace_selector=_namespace(spec.autoscaling["monitoring_namespace"])
             )
         )
     if spec.gateway is not None:
@@ -93,15 +71,15 @@ def network_policies(
 
         callers.append(
             NetworkPolicyPeerArgs(
-                pod_selector=LabelSelectorArgs(match_labels=gateway_labels(spec.labels))
+                pod_selector=LabelSelectorArgs(match_labels=spec.labels.apply(gateway_labels))
             )
         )
-    if spec.internal_lb_annotations is not None:
+    if spec.internal_load_balancer is not None:
         # The internal load balancer delivers clients of the private network.
         callers += [NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=c)) for c in PRIVATE_RANGES]
     k8s.networking.v1.NetworkPolicy(
         f"{name}-engine",
-        metadata=meta("inference-traffic"),
+        metadata=meta(spec.object_name("traffic")),
         spec=NetworkPolicySpecArgs(
             pod_selector=LabelSelectorArgs(match_labels=spec.labels),
             policy_types=["Ingress", "Egress"],
@@ -129,26 +107,39 @@ def network_policies(
     )
 
 
-def queue_query(metric: str, namespace: pulumi.Input[str]) -> pulumi.Output[str]:
-    """PromQL for the requests waiting across the engine's replicas."""
-    return pulumi.Output.concat("sum(", metric, '{namespace="', namespace, '"})')
+def queue_query(
+    metric: str, namespace: pulumi.Input[str], instance: pulumi.Input[str]
+) -> pulumi.Output[str]:
+    """PromQL for the requests waiting across this service's replicas, and no other's."""
+    return pulumi.Output.concat(
+        "sum(",
+        metric,
+        '{namespace="',
+        namespace,
+        '",',
+        INSTANCE_METRIC_LABEL,
+        '="',
+        instance,
+        '"})',
+    )
 
 
 def scaled_object(
-    name: str,
-    spec: InferenceSpec,
+    spec: ServiceSpec,
+    autoscaling: AutoscalingArgs,
     meta: Meta,
     deployment: k8s.apps.v1.Deployment,
-    autoscaling: Autoscaling,
     parent: pulumi.Resource,
 ) -> k8s.apiextensions.CustomResource:
     """Scale on the engine's queue depth from Prometheus; never on CPU."""
-    namespace = deployment.metadata.apply(lambda m: m.namespace or spec.namespace)
+    namespace = deployment.metadata.apply(lambda m: m.namespace or "")
+    instance = spec.labels.apply(lambda labels: labels[INSTANCE_LABEL])
     trigger: Mapping[str, object] = {
         "type": "prometheus",
         "metadata": {
-            "serverAddress": autoscaling.prometheus_url,
-            "query": queue_query(spec.engine.queue_metric, namespace),
+            # An Output of the KEDA install here makes the ScaledObject wait for KEDA's CRDs.
+            "serverAddress": autoscaling["prometheus_url"],
+            "query": queue_query(spec.engine.queue_metric, namespace, instance),
             "threshold": str(QUEUE_PER_REPLICA),
         },
     }
@@ -158,18 +149,18 @@ def scaled_object(
             {
                 "type": "cron",
                 "metadata": {
-                    "timezone": spec.wake.timezone,
-                    "start": spec.wake.start,
-                    "end": spec.wake.end,
-                    "desiredReplicas": str(spec.wake.replicas),
+                    "timezone": spec.wake["timezone"],
+                    "start": spec.wake["start"],
+                    "end": spec.wake["end"],
+                    "desiredReplicas": str(spec.wake.get("replicas", 1)),
                 },
             }
         )
     return k8s.apiextensions.CustomResource(
-        f"{name}-scaler",
+        f"{spec.name}-scaler",
         api_version="keda.sh/v1alpha1",
         kind="ScaledObject",
-        metadata=meta("inference"),
+        metadata=meta(spec.object_name()),
         spec={
             "scaleTargetRef": {"name": deployment.metadata.apply(lambda m: m.name)},
             "minReplicaCount": spec.min_replicas,
@@ -178,5 +169,5 @@ def scaled_object(
             "pollingInterval": 15,
             "triggers": triggers,
         },
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=autoscaling.ready),
+        opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -2,14 +2,11 @@
 
 import pulumi
 
-from components.cloud import as_secret, cloud_for
-from components.engines import ENGINES
-from components.gateway import gateway_spec
-from components.inference import SERVICE, InferenceService, InferenceSpec
-from components.naming import dns_label, labels
+from components.inference import InferenceService
 from components.platform import GpuPlatform
-from components.traffic import wake_schedule
+from infra.cloud_args import cloud_for
 from infra.errors import SettingsError
+from infra.service_args import OBJECT_NAME, service_args, service_namespace
 from infra.serving import gpu_summary, serving_for
 from infra.settings import from_pulumi
 
@@ -21,34 +18,11 @@ except SettingsError as error:
     # RunError makes the engine print the message alone, without a Python traceback.
     raise pulumi.RunError(str(error)) from None
 
-namespace = dns_label("llm", settings.stack)
-platform = GpuPlatform("llm", cloud, workload=(namespace, SERVICE))
+# The cloud identity binds to the engine's ServiceAccount, which the service names OBJECT_NAME.
+platform = GpuPlatform("llm", cloud, workload=(service_namespace(settings), OBJECT_NAME))
 service = InferenceService(
     "llm",
-    InferenceSpec(
-        namespace=namespace,
-        labels=labels(settings.stack, "inference"),
-        model=serving.request,
-        engine=ENGINES[settings.engine],
-        # Start with one copy so `pulumi up` sees the endpoint answer; KEDA scales from there.
-        replicas=max(1, settings.replicas.min),
-        min_replicas=settings.replicas.min,
-        max_replicas=settings.replicas.max,
-        wake=wake_schedule(settings),
-        placement=platform.placement,
-        registry=platform.registry,
-        hf_token=as_secret(settings.hf_token),
-        startup_budget_seconds=serving.startup_seconds,
-        cache_size=f"{serving.cache_gib}Gi",
-        shm_size=f"{serving.shm_gib}Gi",
-        cpu=serving.cpu,
-        memory_gib=serving.memory_gib,
-        internal_lb_annotations=platform.cluster.internal_lb_annotations,
-        shared_cache_class=platform.cluster.shared_cache_class,
-        autoscaling=platform.autoscaling,
-        gateway=gateway_spec(settings),
-        identity=platform.identity,
-    ),
+    service_args(settings, serving, platform),
     opts=pulumi.ResourceOptions(providers=[platform.cluster.provider]),
 )
 
@@ -57,8 +31,8 @@ pulumi.export("model", settings.model.id)
 pulumi.export("engine", settings.engine)
 pulumi.export("gpu", gpu_summary(serving))
 pulumi.export("namespace", service.namespace)
-pulumi.export("endpoint", service.url)
-if service.public_url is not None:
-    pulumi.export("publicEndpoint", service.public_url)
+pulumi.export("endpoint", service.endpoint)
+if service.public_endpoint is not None:
+    pulumi.export("publicEndpoint", service.public_endpoint)
 if platform.kubeconfig is not None:
     pulumi.export("kubeconfig", platform.kubeconfig)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from components.cloud import cloud_for
+from infra.cloud_args import cloud_for
 from infra.errors import SettingsError
 from infra.settings import StackSettings
 from infra.synth import Plan, plan_validated

@@ -20,9 +20,9 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.cloud import cloud_for
 from components.naming import PROJECT
 from infra import sdk_loader
+from infra.cloud_args import cloud_for
 from infra.cost import expected_gpu_nodes, price_plan
 from infra.mocks import PlanMocks, with_auto_name
 from infra.serving import serving_for

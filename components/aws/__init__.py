@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.aws.account import Account
+from components.aws.args import GPU_VOLUME_GIB, AwsCloudArgs, AwsNetworkArgs, EksControlPlaneArgs
 from components.aws.autoscaler import build_autoscaler
 from components.aws.ecr import build_registry
 from components.aws.efs import STORAGE_CLASS as SHARED_CACHE_CLASS
@@ -27,44 +26,34 @@ from components.aws.network import NetworkRef, build_network
 from components.aws.nodes import build_node_groups, node_role
 from components.cloud import (
     ClusterRef,
-    GpuPoolSpec,
     KeyRef,
     Placement,
     RegistryRef,
     WorkloadIdentity,
-    mirror_credentials,
-    supported_version,
 )
 from components.device_plugin import nvidia_device_plugin
-from components.engines import ENGINES
-from components.naming import dns_label, tags
-from infra.catalog import interchangeable
 
-if TYPE_CHECKING:
-    from infra.settings import StackSettings
-
-# Room for the node image, the container images (an engine image is about 10 GB) and a model
-# cache; the sizing engine will derive this from the model.
-GPU_VOLUME_GIB = 200
-SPOT_FALLBACKS = 2
+__all__ = [
+    "DEFAULT_VERSION",
+    "GPU_VOLUME_GIB",
+    "SUPPORTED_VERSIONS",
+    "AwsCloud",
+    "AwsCloudArgs",
+    "AwsNetworkArgs",
+    "EksControlPlaneArgs",
+]
 
 
 class AwsCloud:
     """Implements the Cloud protocol on AWS; one instance per stack run."""
 
-    def __init__(self, settings: StackSettings) -> None:
-        region = settings.provider.aws_region
-        assert region is not None, "settings require aws:region for cloud aws"
-        self._settings = settings
-        self._region = region
-        self._pool = GpuPoolSpec.from_settings(settings)
-        # Spot pools list instance types with the same GPUs, so one type's shortage is survivable.
-        self._fallbacks = (
-            interchangeable(self._pool.shape)[:SPOT_FALLBACKS] if settings.gpu.spot else []
-        )
-        self._version = supported_version(settings, SUPPORTED_VERSIONS, DEFAULT_VERSION, "EKS")
-        self._tags = tags(settings.stack, settings.tags)
-        self._cluster_name = dns_label("llm", settings.stack)
+    def __init__(self, args: AwsCloudArgs) -> None:
+        """`args` holds every value the target reads; it never sees the stack's settings."""
+        self._args = args
+        self._region = args.region
+        self._version = args.control_plane.kubernetes_version
+        self._tags = dict(args.tags)
+        self._cluster_name = args.cluster_name
         self._account: Account | None = None
         self._eks: EksRef | None = None
         self._node_role: aws.iam.Role | None = None
@@ -90,10 +79,16 @@ class AwsCloud:
         """The VPC and the EKS control plane, and a provider that deploys into it."""
         assert key is not None, "the AWS key step always returns a key"
         name, account = self._name(parent), self._account_for(parent)
-        network = build_network(name, self._settings.network, self._region, self._tags, parent)
-        settings = self._settings.cluster.model_copy(update={"kubernetes_version": self._version})
+        network = build_network(name, self._args.network, self._region, self._tags, parent)
         self._eks = build_control_plane(
-            name, self._cluster_name, settings, network, key.id, account, self._tags, parent
+            name,
+            self._cluster_name,
+            self._args.control_plane,
+            network,
+            key.id,
+            account,
+            self._tags,
+            parent,
         )
         self._node_role, self._node_role_attachments = node_role(name, account, self._tags, parent)
         self._network = network
@@ -128,9 +123,9 @@ class AwsCloud:
             self._node_role,
             self._node_role_attachments,
             key_arn,
-            self._pool,
-            self._fallbacks,
-            GPU_VOLUME_GIB,
+            self._args.pool,
+            self._args.spot_fallbacks,
+            self._args.gpu_volume_gib,
             self._tags,
             parent,
         )
@@ -179,14 +174,13 @@ class AwsCloud:
     def registry(self, parent: pulumi.Resource, key: KeyRef | None) -> RegistryRef | None:
         """ECR, and the pull-through cache the nodes pull the engine image through."""
         assert key is not None and self._node_role is not None, "key() and cluster() run first"
-        settings = self._settings
         return build_registry(
             self._name(parent),
             self._cluster_name,
-            ENGINES[settings.engine].image,
+            self._args.engine_image,
             key.id,
             self._account_for(parent),
-            mirror_credentials(settings),
+            self._args.mirror_credentials,
             self._node_role,
             self._tags,
             parent,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,7 +14,18 @@ from components.aws.iam import service_role
 from components.aws.kms import control_plane_log_group
 from components.aws.network import NetworkRef
 from components.kubeconfig import exec_kubeconfig
-from infra.settings import ClusterSettings
+
+__all__ = [
+    "ADMIN_POLICY",
+    "DEFAULT_VERSION",
+    "LOG_TYPES",
+    "SUPPORTED_VERSIONS",
+    "EksControlPlaneArgs",
+    "EksRef",
+    "addon",
+    "build_control_plane",
+    "kubeconfig",
+]
 
 # Minor versions in EKS standard support on 2026-11-28: 1.34 until 2026-12-02 (so not offered for
 # new clusters), 1.35 until 2027-03-27, 1.36 until 2027-08-02 (AWS EKS Kubernetes version calendar).
@@ -24,21 +36,63 @@ ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPoli
 
 
 @dataclass(frozen=True)
+class EksControlPlaneArgs:
+    """The EKS control plane's version, API endpoint exposure and cluster admins."""
+
+    kubernetes_version: str = DEFAULT_VERSION
+    """Kubernetes minor version, one of SUPPORTED_VERSIONS."""
+    private_endpoint: bool = True
+    """True: the API server is reachable only from inside the VPC."""
+    authorized_cidrs: Sequence[str] = ()
+    """Networks allowed to reach a public API endpoint; required when `private_endpoint` is off."""
+    allow_open_endpoint: bool = False
+    """Accept 0.0.0.0/0 in `authorized_cidrs` (insecure: the API is open to the internet)."""
+    admin_arns: Sequence[str] = ()
+    """IAM role or user ARNs granted cluster admin through access entries."""
+
+    def __post_init__(self) -> None:
+        """Refuse an unsupported version or an API endpoint open to anyone not asked for."""
+        if self.kubernetes_version not in SUPPORTED_VERSIONS:
+            raise ValueError(
+                f"kubernetes_version {self.kubernetes_version} is not a version EKS supports for"
+                f" new clusters; use one of: {', '.join(SUPPORTED_VERSIONS)}"
+            )
+        if self.private_endpoint:
+            return
+        if not self.authorized_cidrs:
+            raise ValueError(
+                "a public API endpoint needs authorized_cidrs; without them anyone could reach it"
+            )
+        open_cidrs = [c for c in self.authorized_cidrs if ipaddress.ip_network(c).prefixlen == 0]
+        if open_cidrs and not self.allow_open_endpoint:
+            raise ValueError(
+                f"authorized_cidrs holds {open_cidrs[0]}, which opens the API to the internet;"
+                " set allow_open_endpoint to accept that"
+            )
+
+
+@dataclass(frozen=True)
 class EksRef:
     """The control plane and what workloads and node groups need from it."""
 
     cluster: aws.eks.Cluster
+    """The EKS cluster resource."""
     name: pulumi.Output[str]
+    """The cluster's name, known once EKS has it."""
     oidc_provider_arn: pulumi.Output[str]
+    """The IAM OIDC provider IRSA roles trust."""
     oidc_issuer: pulumi.Output[str]
+    """The cluster's OIDC issuer URL, which IRSA trust conditions name."""
     kubeconfig: pulumi.Output[str]
+    """A kubeconfig that authenticates with `aws eks get-token`, as a secret."""
     early_addons: list[aws.eks.Addon]
+    """The networking add-ons every node group waits for."""
 
 
 def build_control_plane(
     name: str,
     cluster_name: str,
-    settings: ClusterSettings,
+    args: EksControlPlaneArgs,
     network: NetworkRef,
     key_arn: pulumi.Output[str],
     account: Account,
@@ -59,17 +113,17 @@ def build_control_plane(
         tags=tags,
         opts=opts,
     )
-    public = not settings.private_endpoint
+    public = not args.private_endpoint
     cluster = aws.eks.Cluster(
         f"{name}-eks",
         name=cluster_name,
         role_arn=role.arn,
-        version=settings.kubernetes_version or DEFAULT_VERSION,
+        version=args.kubernetes_version,
         vpc_config=aws.eks.ClusterVpcConfigArgs(
             subnet_ids=network.private_subnet_ids,
             endpoint_private_access=True,
             endpoint_public_access=public,
-            public_access_cidrs=list(settings.authorized_cidrs) if public else None,
+            public_access_cidrs=list(args.authorized_cidrs) if public else None,
         ),
         access_config=aws.eks.ClusterAccessConfigArgs(
             authentication_mode="API",
@@ -96,7 +150,7 @@ def build_control_plane(
         tags=tags,
         opts=opts,
     )
-    for index, principal in enumerate(settings.admin_arns):
+    for index, principal in enumerate(args.admin_arns):
         entry = aws.eks.AccessEntry(
             f"{name}-admin-{index}",
             cluster_name=cluster.name,

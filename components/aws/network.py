@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 
-from infra.settings import NetworkSettings
+__all__ = [
+    "INTERFACE_ENDPOINTS",
+    "MAX_ZONES",
+    "AwsNetworkArgs",
+    "NetworkRef",
+    "build_network",
+    "one_port_group",
+    "subnet_plan",
+]
 
 # More zones means more GPU capacity pools to draw from when one zone runs out.
 MAX_ZONES = 3
@@ -17,12 +27,49 @@ INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts")
 
 
 @dataclass(frozen=True)
+class AwsNetworkArgs:
+    """The VPC the cluster runs in: a new one shaped by these fields, or an existing one."""
+
+    cidr: str = "10.0.0.0/16"
+    """Private IPv4 range, /16 to /20, of the VPC to create; unused with `vpc_id`."""
+    nat_gateways: Literal["single", "perZone"] = "single"
+    """single: one shared NAT gateway (cheaper); perZone: one per zone (survives a zone outage)."""
+    private_endpoints: bool = True
+    """S3, ECR and STS endpoints in the new VPC, so image pulls and token exchanges skip NAT."""
+    vpc_id: pulumi.Input[str] | None = None
+    """An existing VPC to use as it is; None creates one."""
+    private_subnet_ids: Sequence[pulumi.Input[str]] = ()
+    """With `vpc_id`: two or more private subnets, in different zones, for nodes and the API."""
+    public_subnet_ids: Sequence[pulumi.Input[str]] = ()
+    """With `vpc_id`: public subnets for internet-facing load balancers, if any."""
+
+    def __post_init__(self) -> None:
+        """Reject combinations that cannot build a network, before any resource exists."""
+        if self.nat_gateways not in ("single", "perZone"):
+            raise ValueError(f"nat_gateways is {self.nat_gateways!r}; use 'single' or 'perZone'")
+        if self.vpc_id is None:
+            if self.private_subnet_ids or self.public_subnet_ids:
+                raise ValueError("subnet ids were given without vpc_id; set the VPC they are in")
+            # Checked here, not at plan time, so a bad range fails with its own message.
+            network = ipaddress.ip_network(self.cidr, strict=True)
+            if network.version != 4 or not network.is_private or not 16 <= network.prefixlen <= 20:
+                raise ValueError(f"cidr {self.cidr!r} is not a private IPv4 range from /16 to /20")
+        elif len(self.private_subnet_ids) < 2:
+            raise ValueError(
+                "an existing VPC needs at least two private subnet ids, in different zones"
+            )
+
+
+@dataclass(frozen=True)
 class NetworkRef:
     """What the cluster and node groups need from the network."""
 
     vpc_id: pulumi.Output[str]
+    """The VPC's id."""
     private_subnet_ids: list[pulumi.Output[str]]
+    """Private subnets, one per zone: nodes, the API's interfaces, mount targets."""
     public_subnet_ids: list[pulumi.Output[str]]
+    """Public subnets, one per zone: internet-facing load balancers and NAT gateways."""
 
 
 def subnet_plan(cidr: str, zones: int) -> tuple[list[str], list[str]]:
@@ -38,23 +85,23 @@ def subnet_plan(cidr: str, zones: int) -> tuple[list[str], list[str]]:
 
 
 def build_network(
-    name: str, settings: NetworkSettings, region: str, tags: dict[str, str], parent: pulumi.Resource
+    name: str, args: AwsNetworkArgs, region: str, tags: dict[str, str], parent: pulumi.Resource
 ) -> NetworkRef:
     """An existing VPC as given, or a new one with NAT and private endpoints."""
-    if settings.vpc_id is not None:
+    if args.vpc_id is not None:
         return NetworkRef(
-            vpc_id=pulumi.Output.from_input(settings.vpc_id),
-            private_subnet_ids=[pulumi.Output.from_input(s) for s in settings.private_subnet_ids],
-            public_subnet_ids=[pulumi.Output.from_input(s) for s in settings.public_subnet_ids],
+            vpc_id=pulumi.Output.from_input(args.vpc_id),
+            private_subnet_ids=[pulumi.Output.from_input(s) for s in args.private_subnet_ids],
+            public_subnet_ids=[pulumi.Output.from_input(s) for s in args.public_subnet_ids],
         )
     opts = pulumi.ResourceOptions(parent=parent)
     zones = aws.get_availability_zones(state="available", opts=pulumi.InvokeOptions(parent=parent))
     zone_names = sorted(zones.names)[:MAX_ZONES]
-    private_cidrs, public_cidrs = subnet_plan(settings.cidr, len(zone_names))
+    private_cidrs, public_cidrs = subnet_plan(args.cidr, len(zone_names))
 
     vpc = aws.ec2.Vpc(
         f"{name}-vpc",
-        cidr_block=settings.cidr,
+        cidr_block=args.cidr,
         enable_dns_hostnames=True,
         enable_dns_support=True,
         tags={**tags, "Name": f"{name}-vpc"},
@@ -89,7 +136,7 @@ def build_network(
             f"{name}-public-{zone}", subnet_id=public.id, route_table_id=public_table.id, opts=opts
         )
         public_ids.append(public.id)
-        if settings.nat_gateways == "perZone" or index == 0:
+        if args.nat_gateways == "perZone" or index == 0:
             address = aws.ec2.Eip(f"{name}-nat-{zone}", domain="vpc", tags=tags, opts=opts)
             nat = aws.ec2.NatGateway(
                 f"{name}-nat-{zone}",
@@ -122,8 +169,8 @@ def build_network(
         private_ids.append(private.id)
         private_tables.append(table)
 
-    if settings.private_endpoints:
-        _endpoints(name, vpc, settings.cidr, region, private_ids, private_tables, tags, opts)
+    if args.private_endpoints:
+        _endpoints(name, vpc, args.cidr, region, private_ids, private_tables, tags, opts)
     return NetworkRef(vpc_id=vpc.id, private_subnet_ids=private_ids, public_subnet_ids=public_ids)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_azure_native as azure
@@ -11,12 +10,17 @@ import pulumi_kubernetes as k8s
 
 from components.azure.acr import build_acr
 from components.azure.aks import (
-    DEFAULT_VERSION,
     SUPPORTED_VERSIONS,
     Identities,
     build_cluster,
     build_gpu_pool,
     kubeconfig,
+)
+from components.azure.args import (
+    AksControlPlaneArgs,
+    AzureCloudArgs,
+    AzureNetworkArgs,
+    ExistingSubnets,
 )
 from components.azure.network import VnetRef, build_vnet
 from components.azure.roles import (
@@ -30,38 +34,49 @@ from components.azure.roles import (
 from components.azure.vault import VaultRef, build_vault
 from components.cloud import (
     ClusterRef,
-    GpuPoolSpec,
     KeyRef,
     Placement,
     RegistryRef,
     WorkloadIdentity,
-    mirror_credentials,
-    supported_version,
 )
 from components.device_plugin import nvidia_device_plugin
-from components.engines import ENGINES
-from components.naming import dns_label, tags
 
-if TYPE_CHECKING:
-    from infra.settings import StackSettings
+__all__ = [
+    "AksControlPlaneArgs",
+    "AzureCloud",
+    "AzureCloudArgs",
+    "AzureNetworkArgs",
+    "ExistingSubnets",
+    "global_name",
+]
 
 
-def global_name(stack: str, kind: str, limit: int) -> str:
-    """Key Vault and ACR names are global across Azure: the stack plus a short stable suffix."""
-    suffix = hashlib.sha256(f"{stack}/{kind}".encode()).hexdigest()[:6]
-    base = "".join(ch for ch in f"llm{stack}" if ch.isalnum()).lower()
+def global_name(seed: str, kind: str, limit: int) -> str:
+    """A Key Vault or ACR name, global across Azure: `llm`, the seed, a short stable suffix."""
+    suffix = hashlib.sha256(f"{seed}/{kind}".encode()).hexdigest()[:6]
+    base = "".join(ch for ch in f"llm{seed}" if ch.isalnum()).lower()
     return f"{base[: limit - len(suffix)]}{suffix}"
 
 
 class AzureCloud:
-    """Implements the Cloud protocol on Azure; one instance per stack run."""
+    """Implements the Cloud protocol on Azure; one instance per cluster."""
 
-    def __init__(self, settings: StackSettings) -> None:
-        self._settings = settings
-        self._pool = GpuPoolSpec.from_settings(settings)
-        self._version = supported_version(settings, SUPPORTED_VERSIONS, DEFAULT_VERSION, "AKS")
-        self._tags = tags(settings.stack, settings.tags)
-        self._cluster_name = dns_label("llm", settings.stack)
+    def __init__(self, args: AzureCloudArgs) -> None:
+        """Check the args; nothing is created until the protocol's methods run."""
+        version = args.control_plane.kubernetes_version
+        if version not in SUPPORTED_VERSIONS:
+            raise ValueError(
+                f"Kubernetes {version} is not a version AKS supports for new clusters; "
+                f"use one of: {', '.join(SUPPORTED_VERSIONS)}"
+            )
+        if args.gpu_pool.shape.cloud != "azure":
+            raise ValueError(
+                f"GPU pool shape {args.gpu_pool.shape.name} is a {args.gpu_pool.shape.cloud} "
+                "shape; AzureCloud needs an Azure VM size"
+            )
+        self._args = args
+        self._tags = dict(args.tags)
+        self._cluster_name = args.cluster_name
         self._group: azure.resources.ResourceGroup | None = None
         self._client: pulumi.Output[azure.authorization.GetClientConfigResult] | None = None
         # Set by key() and cluster(), which the protocol always calls first, in that order.
@@ -93,7 +108,7 @@ class AzureCloud:
         assert self._client is not None
         self._vault = build_vault(
             name,
-            global_name(self._settings.stack, "vault", 24),
+            self._args.vault_name,
             group,
             self._client.tenant_id,
             self._tags,
@@ -115,7 +130,7 @@ class AzureCloud:
                 f"{name}-kubelet", resource_group_name=group, tags=self._tags, opts=opts
             ),
         )
-        vnet = self._vnet = build_vnet(name, group, self._settings.network, self._tags, parent)
+        vnet = self._vnet = build_vnet(name, group, self._args.network, self._tags, parent)
         self._identities = identities
         plane = identities.control_plane.principal_id
         grants = [
@@ -183,8 +198,7 @@ class AzureCloud:
             name,
             self._cluster_name,
             group,
-            self._settings.cluster,
-            self._version,
+            self._args.control_plane,
             vnet,
             vault,
             identities,
@@ -210,7 +224,9 @@ class AzureCloud:
         """The GPU agent pool and the NVIDIA device plugin (AKS installs only the driver)."""
         name, group = parent.pulumi_resource_name, self._group_name(parent)
         assert self._cluster and self._vnet, "cluster() runs first"
-        placement = build_gpu_pool(name, group, self._cluster, self._pool, self._vnet, parent)
+        placement = build_gpu_pool(
+            name, group, self._cluster, self._args.gpu_pool, self._vnet, parent
+        )
         nvidia_device_plugin(
             f"{name}-device-plugin",
             placement,
@@ -264,18 +280,18 @@ class AzureCloud:
             subscription,
             parent,
         )
-        settings = self._settings
+        args = self._args
         return build_acr(
             name,
-            global_name(settings.stack, "registry", 50),
+            args.registry_name,
             group,
             vault,
             self._vnet,
             identity,
             self._identities.kubelet.principal_id,
             subscription,
-            ENGINES[settings.engine].image,
-            mirror_credentials(settings),
+            args.engine_image,
+            args.mirror_credentials,
             [grant],
             self._tags,
             parent,

@@ -6,6 +6,7 @@ import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_azure_native as azure
@@ -14,7 +15,10 @@ import yaml
 from components.azure.network import VnetRef
 from components.azure.vault import VaultRef
 from components.cloud import GPU_TAINT, POOL_LABEL, GpuPoolSpec, Placement, Toleration
-from infra.settings import ClusterSettings
+
+if TYPE_CHECKING:
+    # Only for annotations: args.py imports this module's version facts at run time.
+    from components.azure.args import AksControlPlaneArgs
 
 # AKS versions on 2026-11-28: 1.34 reaches end of life on 2026-11-30, 1.35 and 1.36 are GA
 # (learn.microsoft.com/azure/aks/supported-kubernetes-versions, updated 2026-08-05).
@@ -35,7 +39,9 @@ class Identities:
     """User-assigned identities: the control plane's and the kubelet's."""
 
     control_plane: azure.managedidentity.UserAssignedIdentity
+    """The identity AKS's control plane acts as: it joins the VNet and uses the key."""
     kubelet: azure.managedidentity.UserAssignedIdentity
+    """The identity the nodes' kubelet acts as: it pulls from the registry."""
 
 
 def taint(toleration: Toleration) -> str:
@@ -47,8 +53,7 @@ def build_cluster(
     name: str,
     cluster_name: str,
     group: pulumi.Output[str],
-    settings: ClusterSettings,
-    version: str,
+    plane: AksControlPlaneArgs,
     vnet: VnetRef,
     vault: VaultRef,
     identities: Identities,
@@ -57,16 +62,16 @@ def build_cluster(
     tags: dict[str, str],
     parent: pulumi.Resource,
 ) -> azure.containerservice.ManagedCluster:
-    """The managed cluster with its CPU system pool."""
-    private = settings.private_endpoint
+    """The managed cluster with its CPU system pool, its control plane as `plane` says."""
+    private = plane.private_endpoint
     return azure.containerservice.ManagedCluster(
         f"{name}-aks",
         resource_group_name=group,
         resource_name_=cluster_name,
         dns_prefix=cluster_name,
-        kubernetes_version=version,
+        kubernetes_version=plane.kubernetes_version,
         sku=azure.containerservice.ManagedClusterSKUArgs(
-            name="Base", tier="Standard" if settings.tier == "standard" else "Free"
+            name="Base", tier="Standard" if plane.tier == "standard" else "Free"
         ),
         identity=azure.containerservice.ManagedClusterIdentityArgs(
             type=azure.containerservice.ResourceIdentityType.USER_ASSIGNED,
@@ -84,11 +89,11 @@ def build_cluster(
         aad_profile=azure.containerservice.ManagedClusterAADProfileArgs(
             managed=True,
             enable_azure_rbac=True,
-            admin_group_object_ids=list(settings.admin_group_ids) or None,
+            admin_group_object_ids=list(plane.admin_group_ids) or None,
         ),
         api_server_access_profile=azure.containerservice.ManagedClusterAPIServerAccessProfileArgs(
             enable_private_cluster=private,
-            authorized_ip_ranges=None if private else list(settings.authorized_cidrs),
+            authorized_ip_ranges=None if private else list(plane.authorized_cidrs),
             # The API server lives in the VNet, so it can reach the private Key Vault (KMS).
             enable_vnet_integration=True,
             subnet_id=vnet.api_subnet_id,

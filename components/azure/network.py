@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_azure_native as azure
 
-from infra.settings import NetworkSettings
+if TYPE_CHECKING:
+    from components.azure.args import AzureNetworkArgs
 
 
 @dataclass(frozen=True)
@@ -16,9 +18,13 @@ class VnetRef:
     """What the cluster, the vault and the registry need from the network."""
 
     vnet_id: pulumi.Output[str]
+    """The VNet's resource id: the scope of the control plane's network role."""
     node_subnet_id: pulumi.Output[str]
+    """The subnet the system and GPU nodes join."""
     api_subnet_id: pulumi.Output[str]
+    """The subnet delegated to AKS for API server VNet integration."""
     endpoint_subnet_id: pulumi.Output[str]
+    """The subnet of the vault's and the registry's private endpoints."""
 
 
 def subnet_plan(cidr: str) -> tuple[str, str, str]:
@@ -36,20 +42,22 @@ def subnet_plan(cidr: str) -> tuple[str, str, str]:
 def build_vnet(
     name: str,
     group: pulumi.Output[str],
-    settings: NetworkSettings,
+    network: AzureNetworkArgs,
     tags: dict[str, str],
     parent: pulumi.Resource,
 ) -> VnetRef:
-    """VNet, NAT gateway for node egress, and the three subnets; or the stack's own subnets."""
-    if settings.subnet_id and settings.api_server_subnet_id and settings.endpoint_subnet_id:
+    """VNet, NAT gateway for node egress, and the three subnets; or the existing subnets."""
+    existing = network.existing
+    if existing is not None:
         return VnetRef(
-            vnet_id=pulumi.Output.from_input(settings.subnet_id.rsplit("/subnets/", 1)[0]),
-            node_subnet_id=pulumi.Output.from_input(settings.subnet_id),
-            api_subnet_id=pulumi.Output.from_input(settings.api_server_subnet_id),
-            endpoint_subnet_id=pulumi.Output.from_input(settings.endpoint_subnet_id),
+            # A subnet's resource id is its VNet's id followed by /subnets/<name>.
+            vnet_id=pulumi.Output.from_input(existing.nodes.rsplit("/subnets/", 1)[0]),
+            node_subnet_id=pulumi.Output.from_input(existing.nodes),
+            api_subnet_id=pulumi.Output.from_input(existing.api_server),
+            endpoint_subnet_id=pulumi.Output.from_input(existing.endpoints),
         )
     opts = pulumi.ResourceOptions(parent=parent)
-    nodes_cidr, api_cidr, endpoints_cidr = subnet_plan(settings.cidr)
+    nodes_cidr, api_cidr, endpoints_cidr = subnet_plan(network.cidr)
     address = azure.network.PublicIPAddress(
         f"{name}-nat-ip",
         resource_group_name=group,
@@ -70,7 +78,7 @@ def build_vnet(
     vnet = azure.network.VirtualNetwork(
         f"{name}-vnet",
         resource_group_name=group,
-        address_space=azure.network.AddressSpaceArgs(address_prefixes=[settings.cidr]),
+        address_space=azure.network.AddressSpaceArgs(address_prefixes=[network.cidr]),
         tags=tags,
         # Subnets are their own resources below; inline ones would fight them on every update.
         opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["subnets"]),

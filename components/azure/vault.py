@@ -17,10 +17,15 @@ class VaultRef:
     """The vault and the key that encrypts etcd, node disks and the registry."""
 
     vault: azure.keyvault.Vault
+    """The Key Vault: the scope of every role on the key and the secrets."""
     vault_name: pulumi.Output[str]
+    """The vault's name."""
     key_name: pulumi.Output[str]
+    """The customer-managed key's name."""
     key_uri: pulumi.Output[str]
+    """The key's versionless URI, which disks and the registry follow across rotations."""
     key_uri_with_version: pulumi.Output[str]
+    """The key's current version's URI, which AKS KMS requires."""
 
 
 def build_vault(

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components.cloud import (
     ClusterRef,
-    GpuPoolSpec,
     KeyRef,
     Placement,
     RegistryRef,
     WorkloadIdentity,
-    mirror_credentials,
-    supported_version,
 )
-from components.engines import ENGINES
+from components.gcp.args import GcpCloudArgs, GcpNetworkArgs, GkeControlPlaneArgs
 from components.gcp.gke import (
     NODE_ROLES,
     SHARED_CACHE_CLASS,
@@ -31,10 +26,8 @@ from components.gcp.gke import (
 from components.gcp.kms import AgentGrants, build_key, service_agents
 from components.gcp.network import NetworkRef, build_network
 from components.gcp.registry import build_registries
-from components.naming import dns_label, tags
 
-if TYPE_CHECKING:
-    from infra.settings import StackSettings
+__all__ = ["GcpCloud", "GcpCloudArgs", "GcpNetworkArgs", "GkeControlPlaneArgs"]
 
 # The APIs the stack uses. They stay enabled on destroy: other workloads in the project may
 # depend on them, and disabling an API can take its other resources down with it.
@@ -49,19 +42,27 @@ SERVICES = (
 
 
 class GcpCloud:
-    """Implements the Cloud protocol on GCP; one instance per stack run."""
+    """Implements the Cloud protocol on GCP; one instance per cluster."""
 
-    def __init__(self, settings: StackSettings) -> None:
-        project, region = settings.provider.gcp_project, settings.provider.gcp_region
-        assert project and region, "settings require gcp:project and gcp:region for cloud gcp"
-        self._settings, self._project, self._region = settings, project, region
-        self._pool = GpuPoolSpec.from_settings(settings)
-        if settings.cluster.kubernetes_version is not None:
-            # Unset, the release channel picks the version; set, it must be one the channel offers.
-            supported_version(settings, SUPPORTED_VERSIONS, SUPPORTED_VERSIONS[0], "GKE")
-        # GCP labels are lowercase; the shared tag map already is.
-        self._labels = tags(settings.stack, settings.tags)
-        self._cluster_name = dns_label("llm", settings.stack)
+    def __init__(self, args: GcpCloudArgs) -> None:
+        """Check the args; nothing is created until the protocol's methods run."""
+        if not args.project or not args.region:
+            raise ValueError("GcpCloud needs a project and a region")
+        version = args.control_plane.kubernetes_version
+        # Unset, the release channel picks the version; set, it must be one the channel offers.
+        if version is not None and version not in SUPPORTED_VERSIONS:
+            raise ValueError(
+                f"Kubernetes {version} is not a version GKE supports for new clusters; "
+                f"use one of: {', '.join(SUPPORTED_VERSIONS)}"
+            )
+        if args.gpu_pool.shape.cloud != "gcp":
+            raise ValueError(
+                f"GPU pool shape {args.gpu_pool.shape.name} is a {args.gpu_pool.shape.cloud} "
+                "shape; GcpCloud needs a GCE machine type"
+            )
+        self._args, self._project, self._region = args, args.project, args.region
+        self._labels = dict(args.labels)
+        self._cluster_name = args.cluster_name
         # Set by key() and cluster(), which the protocol always calls first, in that order.
         self._grants: AgentGrants | None = None
         self._key_id: pulumi.Output[str] | None = None
@@ -112,16 +113,14 @@ class GcpCloud:
             for role in NODE_ROLES
         ]
         self._node_account = account
-        network = build_network(
-            name, self._settings.network.cidr, self._region, self._services, parent
-        )
+        network = build_network(name, self._args.network.cidr, self._region, self._services, parent)
         self._network = network
         self._cluster = build_cluster(
             name,
             self._cluster_name,
             self._project,
             self._region,
-            self._settings.cluster,
+            self._args.control_plane,
             network,
             self._key_id,
             account.email,
@@ -155,7 +154,7 @@ class GcpCloud:
             parent.pulumi_resource_name,
             self._cluster,
             self._region,
-            self._pool,
+            self._args.gpu_pool,
             self._node_account.email,
             self._key_id,
             # CMEK boot disks need the Compute Engine service agent's key access first.
@@ -198,11 +197,11 @@ class GcpCloud:
             self._cluster_name,
             self._project,
             self._region,
-            ENGINES[self._settings.engine].image,
+            self._args.engine_image,
             self._key_id,
             self._node_account.member,
             service_agents(self._project_number)["registry"],
-            mirror_credentials(self._settings),
+            self._args.mirror_credentials,
             # A CMEK repository needs the Artifact Registry service agent's key access first.
             [self._grants.registry],
             self._labels,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
@@ -11,7 +13,9 @@ from components.cloud import POOL_LABEL, GpuPoolSpec, Placement, Toleration
 from components.gcp.network import PODS, SERVICES, NetworkRef
 from components.kubeconfig import exec_kubeconfig
 from components.shapes import Shape
-from infra.settings import ClusterSettings
+
+if TYPE_CHECKING:
+    from components.gcp.args import GkeControlPlaneArgs
 
 # GKE taints every GPU node with this itself (cloud.google.com/kubernetes-engine/docs/how-to/gpus).
 GKE_GPU_TAINT = Toleration(
@@ -71,7 +75,7 @@ def build_cluster(
     cluster_name: str,
     project: str,
     region: str,
-    settings: ClusterSettings,
+    plane: GkeControlPlaneArgs,
     network: NetworkRef,
     key_id: pulumi.Output[str],
     service_account: pulumi.Output[str],
@@ -79,15 +83,15 @@ def build_cluster(
     labels: dict[str, str],
     parent: pulumi.Resource,
 ) -> gcp.container.Cluster:
-    """The regional control plane; its default pool is removed for the pools below."""
-    public = not settings.private_endpoint
+    """The regional control plane, as `plane` says; its default pool is removed for ours."""
+    public = not plane.private_endpoint
     return gcp.container.Cluster(
         f"{name}-gke",
         name=cluster_name,
         location=region,
         network=network.network,
         subnetwork=network.subnetwork,
-        min_master_version=settings.kubernetes_version,
+        min_master_version=plane.kubernetes_version,
         release_channel=gcp.container.ClusterReleaseChannelArgs(channel="REGULAR"),
         # The Filestore CSI driver backs the weights cache every replica shares.
         addons_config=gcp.container.ClusterAddonsConfigArgs(
@@ -121,7 +125,7 @@ def build_cluster(
                 gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
                     cidr_block=cidr, display_name=f"authorized-{index}"
                 )
-                for index, cidr in enumerate(settings.authorized_cidrs if public else ())
+                for index, cidr in enumerate(plane.authorized_cidrs if public else ())
             ]
         ),
         workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
@@ -136,7 +140,7 @@ def build_cluster(
         ),
         binary_authorization=gcp.container.ClusterBinaryAuthorizationArgs(
             evaluation_mode="PROJECT_SINGLETON_POLICY_ENFORCE"
-            if settings.binary_authorization
+            if plane.binary_authorization
             else "DISABLED"
         ),
         monitoring_config=gcp.container.ClusterMonitoringConfigArgs(

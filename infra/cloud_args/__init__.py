@@ -1,17 +1,49 @@
-"""Stack settings -> the per-cloud components' typed args: the mapping lives here, not in them.
+"""Stack settings -> the per-cloud components' typed args, and the one branch on the cloud.
 
 Each module (aws, azure, gcp, kubernetes) turns a validated StackSettings into its cloud's args
-class; the helpers below are what every managed cloud shares.
+class; `cloud_for` picks the adapter; the helpers below are what every managed cloud shares.
 """
 
 from __future__ import annotations
 
 import pulumi
+from pydantic import SecretStr
 
-from components.cloud import GpuPoolSpec, as_secret
+from components.cloud import Cloud, GpuPoolSpec
 from infra.errors import SettingsError
 from infra.serving import serving_for
 from infra.settings import StackSettings
+
+
+def as_secret(value: SecretStr | None) -> pulumi.Output[str] | None:
+    """A settings secret as a Pulumi secret output, so it stays redacted wherever it flows."""
+    return pulumi.Output.secret(value.get_secret_value()) if value is not None else None
+
+
+def cloud_for(settings: StackSettings) -> Cloud:
+    """The adapter for the stack's cloud, built from its args: the program's one branch on cloud."""
+    # Each branch imports its own cloud's modules, so planning one cloud never loads another's SDK.
+    match settings.cloud:
+        case "aws":
+            from components.aws import AwsCloud
+            from infra.cloud_args.aws import aws_args
+
+            return AwsCloud(aws_args(settings))
+        case "azure":
+            from components.azure import AzureCloud
+            from infra.cloud_args.azure import azure_args
+
+            return AzureCloud(azure_args(settings))
+        case "gcp":
+            from components.gcp import GcpCloud
+            from infra.cloud_args.gcp import gcp_args
+
+            return GcpCloud(gcp_args(settings))
+        case "kubernetes":
+            from components.kubernetes import ExistingCluster
+            from infra.cloud_args.kubernetes import kubernetes_args
+
+            return ExistingCluster(kubernetes_args(settings))
 
 
 def pool_spec(settings: StackSettings) -> GpuPoolSpec:

@@ -151,7 +151,7 @@ def test_render_keeps_secret_keys_and_redacts_only_their_values(tmp_path: Path) 
     secrets = [yaml.safe_load(t) for name, t in texts.items() if name.startswith("secret-")]
     # Kubernetes needs a map of key to string; the keys are what the pods mount.
     assert {s["metadata"]["name"]: s["stringData"] for s in secrets} == {
-        "hf-token": {"HF_TOKEN": "[secret]"},
+        "inference-hf-token": {"HF_TOKEN": "[secret]"},
         "gateway-keys": {"keys.map": "[secret]"},
         "gateway-tls": {"tls.crt": "[secret]", "tls.key": "[secret]"},
     }

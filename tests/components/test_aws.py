@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 import pytest
+from pulumi.runtime import settings as runtime_settings
 
+from components.aws import AwsCloud, AwsCloudArgs, AwsNetworkArgs, EksControlPlaneArgs
 from components.aws.eks import LOG_TYPES, SUPPORTED_VERSIONS
+from components.cloud import GpuPoolSpec
+from components.shapes import Shape
 from infra.catalog import shapes
+from infra.cloud_args.aws import aws_args
 from infra.errors import SettingsError
 from infra.settings import parse
 from infra.stackfile import read_stack_file
@@ -293,7 +299,7 @@ def test_existing_vpc_creates_no_network(dev: dict[str, Any]) -> None:
     ],
 )
 def test_aws_specific_bad_input(gpu: dict, cluster: dict, key: str, words: str) -> None:
-    from components.cloud import cloud_for
+    from infra.cloud_args import cloud_for
 
     config = {
         "llmplane:cloud": "aws",
@@ -313,3 +319,135 @@ def test_every_supported_version_has_an_autoscaler_image() -> None:
     from components.aws.autoscaler import IMAGES
 
     assert set(SUPPORTED_VERSIONS) <= set(IMAGES)
+
+
+# An AWS shape written out by hand: the library needs no catalog, settings or stack file.
+L4 = Shape(
+    cloud="aws", name="g6.xlarge", gpu="L4", gpu_count=1, gpu_memory_gib=24, vcpu=4,
+    memory_gib=16, local_disk_gib=0, source="test", as_of="2026-11-28",
+)  # fmt: skip
+L4_BIGGER = Shape(**{**L4.__dict__, "name": "g6.2xlarge", "vcpu": 8, "memory_gib": 32})
+POOL = GpuPoolSpec(shape=L4, count=1, spot=True, min_nodes=0, max_nodes=2)
+
+
+def _build_directly(make_args: Any) -> dict[str, Any]:
+    """Run AwsCloud's steps under the plan's mocks, in the protocol's order; a plan of them.
+
+    `make_args` is called inside the mock runtime, so secret Outputs it makes belong to it.
+    """
+    from infra.mocks import PlanMocks
+    from infra.synth import CapturingMonitor
+
+    monitor = CapturingMonitor(PlanMocks())
+    # A fresh root, so nothing parents under a stack an earlier plan in this process left behind.
+    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
+    pulumi.runtime.set_mocks(monitor.mocks, project="direct", stack="direct", monitor=monitor)
+
+    @pulumi.runtime.test
+    def build() -> pulumi.Output[str]:
+        parent = pulumi.ComponentResource("test:index:Harness", "gpu")
+        cloud = AwsCloud(make_args())
+        key = cloud.key(parent)
+        cluster = cloud.cluster(parent, key)
+        placement = cloud.gpu_pool(parent, cluster)
+        assert placement.node_selector == {"llmplane/pool": "gpu"}
+        registry = cloud.registry(parent, key)
+        assert registry is not None, "credentials were given, so the cache exists"
+        return registry.mirror("ghcr.io/huggingface/text-generation-inference:3.3.7")
+
+    build()
+    return {"resources": [monitor.captured[urn] for urn in sorted(monitor.captured)]}
+
+
+def test_aws_cloud_builds_from_its_args_alone() -> None:
+    """EKS cluster, GPU node group and ECR pull-through cache, from AwsCloudArgs and no settings."""
+    plan = _build_directly(
+        lambda: AwsCloudArgs(
+            region="eu-west-1",
+            cluster_name="gpu-direct",
+            pool=POOL,
+            engine_image="ghcr.io/huggingface/text-generation-inference:3.3.7",
+            tags={"team": "ml"},
+            control_plane=EksControlPlaneArgs(kubernetes_version="1.36"),
+            network=AwsNetworkArgs(cidr="10.20.0.0/16"),
+            spot_fallbacks=(L4_BIGGER,),
+            mirror_credentials=("octocat", pulumi.Output.secret("ghp_Tok3n")),
+        )
+    )
+    cluster = one(plan, CLUSTER, "gpu-eks")
+    assert cluster["inputs"]["name"] == "gpu-direct"
+    assert cluster["inputs"]["version"] == "1.36"
+    assert cluster["inputs"]["vpcConfig"]["endpointPublicAccess"] is False
+    assert cluster["inputs"]["tags"] == {"team": "ml"}
+    gpu = one(plan, NODE_GROUP, "gpu-gpu")
+    assert gpu["inputs"]["instanceTypes"] == ["g6.xlarge", "g6.2xlarge"]
+    assert gpu["inputs"]["capacityType"] == "SPOT"
+    assert gpu["inputs"]["scalingConfig"] == {"minSize": 0, "desiredSize": 0, "maxSize": 2}
+    assert cluster["urn"] in gpu["dependencies"]
+    cache = one(plan, "aws:ecr/pullThroughCacheRule:PullThroughCacheRule", "gpu-cache")
+    assert cache["inputs"]["upstreamRegistryUrl"] == "ghcr.io"
+    assert one(plan, "aws:ecr/repository:Repository")["inputs"]["name"] == "gpu-direct"
+    assert one(plan, "aws:ec2/vpc:Vpc")["inputs"]["cidrBlock"] == "10.20.0.0/16"
+    endpoints = of_type(plan, "aws:ec2/vpcEndpoint:VpcEndpoint")
+    assert "com.amazonaws.eu-west-1.s3" in {e["inputs"]["serviceName"] for e in endpoints}
+    assert "ghp_Tok3n" not in json.dumps(plan)
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda: EksControlPlaneArgs(kubernetes_version="1.29"), "not a version EKS supports"),
+        (lambda: EksControlPlaneArgs(private_endpoint=False), "needs authorized_cidrs"),
+        (
+            lambda: EksControlPlaneArgs(private_endpoint=False, authorized_cidrs=["0.0.0.0/0"]),
+            "set allow_open_endpoint",
+        ),
+        (lambda: AwsNetworkArgs(private_subnet_ids=["subnet-0a"]), "without vpc_id"),
+        (lambda: AwsNetworkArgs(vpc_id="vpc-0a", private_subnet_ids=["s-1"]), "two private"),
+        (lambda: AwsNetworkArgs(cidr="8.8.0.0/16"), "not a private IPv4 range"),
+        (lambda: AwsCloudArgs("", "llm", POOL, "img"), "region is empty"),
+        (lambda: AwsCloudArgs("us-east-1", "Not_A_Label", POOL, "img"), "not a DNS label"),
+        (
+            lambda: AwsCloudArgs(
+                "us-east-1",
+                "llm",
+                GpuPoolSpec(Shape(**{**L4.__dict__, "cloud": "gcp"}), 1, False, 0, 1),
+                "img",
+            ),
+            "not an AWS one",
+        ),
+    ],
+)
+def test_args_refuse_what_aws_would_reject_with_a_plain_error(make: Any, words: str) -> None:
+    """The library raises ValueError; turning it into a SettingsError is the program's job."""
+    with pytest.raises(ValueError, match=words):
+        make()
+
+
+def test_open_endpoint_is_accepted_when_asked_for() -> None:
+    """0.0.0.0/0 is an explicit, written choice, never a default."""
+    args = EksControlPlaneArgs(
+        private_endpoint=False, authorized_cidrs=["0.0.0.0/0"], allow_open_endpoint=True
+    )
+    assert list(args.authorized_cidrs) == ["0.0.0.0/0"]
+
+
+def test_stack_settings_map_to_args_in_infra() -> None:
+    """infra/cloud_args/aws.py resolves the stack file into plain values, fallbacks included."""
+    dev = aws_args(parse("aws-dev", _dev_config()))
+    assert (dev.region, dev.cluster_name) == ("us-east-1", "llm-aws-dev")
+    assert dev.tags == {"team": "ml-platform", "env": "dev", "project": "llmplane",
+                        "stack": "aws-dev", "managed-by": "pulumi"}  # fmt: skip
+    assert dev.control_plane == EksControlPlaneArgs(
+        kubernetes_version="1.35", private_endpoint=False, authorized_cidrs=("203.0.113.0/24",)
+    )
+    assert dev.network.nat_gateways == "single" and dev.network.vpc_id is None
+    assert dev.pool.shape.name == "g6.xlarge" and dev.pool.spot
+    assert len(dev.spot_fallbacks) == 2
+    for fallback in dev.spot_fallbacks:
+        assert (fallback.gpu_count, fallback.gpu_memory_gib) == (1, 24)
+    assert dev.engine_image.startswith("ghcr.io/huggingface/text-generation-inference:")
+    assert dev.mirror_credentials is None
+    _, prod_config, _ = read_stack_file(STACKS / "Pulumi.aws-prod.yaml")
+    prod = aws_args(parse("aws-prod", prod_config))
+    assert prod.spot_fallbacks == () and not prod.pool.spot

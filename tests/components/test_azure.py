@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 
+from components.azure import (
+    AksControlPlaneArgs,
+    AzureCloud,
+    AzureCloudArgs,
+    AzureNetworkArgs,
+    ExistingSubnets,
+    global_name,
+)
 from components.azure.aks import AKS_SERVER_APP, SUPPORTED_VERSIONS, azure_cli_login
 from components.azure.roles import (
     ACR_PULL,
@@ -19,7 +30,14 @@ from components.azure.roles import (
     MANAGED_IDENTITY_OPERATOR,
     NETWORK_CONTRIBUTOR,
 )
+from components.cloud import GpuPoolSpec
+from components.shapes import Shape
+from infra.cloud_args.azure import azure_args
+from infra.errors import SettingsError
+from infra.settings import parse
 from infra.stackfile import read_stack_file
+from tests.cli.test_cli import assert_bad_input, run
+from tests.components.direct import capture, drive
 from tests.conftest import STACKS
 from tests.plans import chain_depth, of_type, one, plan_config, pod_spec, shipped, upstream
 
@@ -271,3 +289,138 @@ def test_existing_vnet_creates_no_network() -> None:
     assert cluster["apiServerAccessProfile"]["subnetId"] == subnet.format("apiserver")
     role = one(plan, ROLE, "llm-cp-network")["inputs"]
     assert role["scope"] == subnet.format("aks").rsplit("/subnets/", 1)[0]
+
+
+# Built directly from typed args: no stack file, no StackSettings, no catalog lookup.
+A10 = Shape(
+    cloud="azure",
+    name="Standard_NV36ads_A10_v5",
+    gpu="A10",
+    gpu_count=1,
+    gpu_memory_gib=24,
+    vcpu=36,
+    memory_gib=440,
+    local_disk_gib=1440,
+    source="test",
+    as_of="2026-11-28",
+)
+IMAGE = "ghcr.io/huggingface/text-generation-inference:3.3.7"
+
+
+def _args(**changes: Any) -> AzureCloudArgs:
+    args: dict[str, Any] = {
+        "cluster_name": "gpu-east",
+        "vault_name": "gpueastvault1",
+        "registry_name": "gpueastregistry1",
+        "gpu_pool": GpuPoolSpec(shape=A10, count=1, spot=False, min_nodes=0, max_nodes=3),
+        "engine_image": IMAGE,
+        "tags": {"team": "ml"},
+        "control_plane": AksControlPlaneArgs(kubernetes_version="1.36"),
+    }
+    return AzureCloudArgs(**{**args, **changes})
+
+
+def test_azure_cloud_builds_from_its_args_alone() -> None:
+    handles: dict[str, Any] = {}
+    plan = capture(lambda: handles.update(drive(AzureCloud(_args()))))
+    cluster = one(plan, CLUSTER)["inputs"]
+    assert cluster["resourceName"] == "gpu-east"
+    assert cluster["kubernetesVersion"] == "1.36"
+    # Secure defaults: a private API server, the standard tier.
+    assert cluster["apiServerAccessProfile"]["enablePrivateCluster"] is True
+    assert cluster["sku"]["tier"] == "Standard"
+    assert cluster["tags"] == {"team": "ml"}
+    pool = one(plan, POOL)
+    assert pool["inputs"]["vmSize"] == "Standard_NV36ads_A10_v5"
+    assert (pool["inputs"]["minCount"], pool["inputs"]["maxCount"]) == (0, 3)
+    assert pool["inputs"]["scaleSetPriority"] == "Regular"
+    assert one(plan, CLUSTER)["urn"] in pool["dependencies"]
+    rule = one(plan, "azure-native:containerregistry:CacheRule")["inputs"]
+    assert rule["sourceRepository"] == "ghcr.io/huggingface/text-generation-inference"
+    assert "credentialSetResourceId" not in rule
+    assert one(plan, REGISTRY)["inputs"]["registryName"] == "gpueastregistry1"
+    assert one(plan, VAULT)["inputs"]["vaultName"] == "gpueastvault1"
+    placement = handles["placement"]
+    assert placement.node_selector == {"llmplane/pool": "gpu"}
+    assert [t.key for t in placement.tolerations] == ["nvidia.com/gpu"]
+    assert handles["cluster"].name == "gpu-east"
+
+
+def test_azure_cloud_uses_existing_subnets_and_mirror_credentials() -> None:
+    subnet = (
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/"
+        "Microsoft.Network/virtualNetworks/hub/subnets/{}"
+    )
+    existing = ExistingSubnets(
+        nodes=subnet.format("aks"),
+        api_server=subnet.format("apiserver"),
+        endpoints=subnet.format("endpoints"),
+    )
+
+    def build() -> None:
+        token = pulumi.Output.secret("ghp_Direct7oken")
+        args = _args(network=AzureNetworkArgs(existing=existing), mirror_credentials=("me", token))
+        drive(AzureCloud(args))
+
+    plan = capture(build)
+    assert not of_type(plan, "azure-native:network:VirtualNetwork")
+    assert one(plan, POOL)["inputs"]["vnetSubnetID"] == subnet.format("aks")
+    assert one(plan, "azure-native:containerregistry:CacheRule")["inputs"][
+        "credentialSetResourceId"
+    ]
+    assert "ghp_Direct7oken" not in json.dumps(plan)
+
+
+def test_azure_cloud_refuses_what_aks_cannot_run() -> None:
+    with pytest.raises(ValueError, match=r"^Kubernetes 1\.20 is not a version AKS supports"):
+        AzureCloud(_args(control_plane=AksControlPlaneArgs(kubernetes_version="1.20")))
+    pool = GpuPoolSpec(
+        shape=replace(A10, cloud="gcp"), count=1, spot=False, min_nodes=0, max_nodes=1
+    )
+    with pytest.raises(ValueError, match="needs an Azure VM size"):
+        AzureCloud(_args(gpu_pool=pool))
+
+
+def test_stack_settings_map_onto_the_args() -> None:
+    settings = parse("azure-dev", _dev_config(), frozenset())
+    args = azure_args(settings)
+    assert args.cluster_name == "llm-azure-dev"
+    assert args.vault_name == global_name("azure-dev", "vault", 24)
+    assert args.registry_name == global_name("azure-dev", "registry", 50)
+    assert args.tags == {
+        "team": "ml-platform",
+        "env": "dev",
+        "project": "llmplane",
+        "stack": "azure-dev",
+        "managed-by": "pulumi",
+    }
+    assert args.control_plane == AksControlPlaneArgs(
+        kubernetes_version="1.35",
+        private_endpoint=False,
+        authorized_cidrs=("203.0.113.0/24",),
+        tier="free",
+    )
+    assert args.network == AzureNetworkArgs(cidr="10.0.0.0/16", existing=None)
+    assert args.gpu_pool.shape.name == "Standard_NV36ads_A10_v5" and args.gpu_pool.spot
+    assert args.engine_image == IMAGE
+    assert args.mirror_credentials is None
+
+
+def test_an_unsupported_version_is_a_settings_error() -> None:
+    config = _dev_config(**{"llmplane:cluster": {"kubernetesVersion": "1.20"}})
+    with pytest.raises(SettingsError) as caught:
+        azure_args(parse("azure-old", config, frozenset()))
+    assert str(caught.value) == (
+        "stack azure-old: llmplane:cluster.kubernetesVersion: 1.20 is not a version AKS "
+        "supports for new clusters; use one of: 1.35, 1.36"
+    )
+
+
+def test_an_unsupported_version_exits_2_with_one_line(tmp_path: Path) -> None:
+    text = (STACKS / "Pulumi.azure-dev.yaml").read_text()
+    text = text.replace(
+        "  llmplane:cluster:\n", "  llmplane:cluster:\n    kubernetesVersion: '1.20'\n"
+    )
+    (tmp_path / "Pulumi.azure-old.yaml").write_text(text)
+    result = run("plan", "--json", "--stacks-dir", str(tmp_path))
+    assert_bad_input(result, "stack azure-old", "llmplane:cluster.kubernetesVersion", "AKS", "1.36")

@@ -139,7 +139,7 @@ def test_auto_respects_an_explicit_gpu_count() -> None:
     ],
 )
 def test_auto_that_cannot_be_sized_is_a_one_line_error(config: dict[str, Any], words: str) -> None:
-    from components.cloud import cloud_for
+    from infra.cloud_args import cloud_for
 
     with pytest.raises(SettingsError) as caught:
         cloud_for(parse("auto-bad", config))
@@ -148,7 +148,7 @@ def test_auto_that_cannot_be_sized_is_a_one_line_error(config: dict[str, Any], w
 
 
 def test_an_explicit_shape_too_small_for_the_model_is_refused() -> None:
-    from components.cloud import cloud_for
+    from infra.cloud_args import cloud_for
 
     _, config, _ = read_stack_file(STACKS / "Pulumi.aws-dev.yaml")
     config = {**config, "llmplane:model": {"id": "meta-llama/Llama-3.1-70B-Instruct"}}

@@ -70,6 +70,8 @@ def test_keys_and_private_key_never_reach_the_plan(public: Plan) -> None:
     assert KEY not in text and OTHER not in text and "MIIEfakekey" not in text
     keys = one(public, "kubernetes:core/v1:Secret", "llm-gateway-keys")["inputs"]
     assert keys["stringData"] == {"keys.map": "[secret]"}
+    # The program keeps the name k8s-load-balancers-internal-or-gated looks for by default.
+    assert keys["metadata"]["name"] == "gateway-keys"
 
 
 def test_the_gateway_is_the_only_public_service(public: Plan) -> None:

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
-from components.cloud import cloud_for
+from components.cloud import GpuPoolSpec
+from components.gcp import GcpCloud, GcpCloudArgs, GcpNetworkArgs, GkeControlPlaneArgs
 from components.gcp.kms import ENCRYPTER, ROTATION
+from components.shapes import Shape
+from infra.cloud_args import cloud_for
+from infra.cloud_args.gcp import gcp_args
 from infra.errors import SettingsError
 from infra.settings import parse
 from infra.stackfile import read_stack_file
 from infra.synth import plan_stack
+from tests.cli.test_cli import assert_bad_input, run
+from tests.components.direct import capture, drive
 from tests.plans import chain_depth, of_type, one, plan_config, pod_spec, upstream
 
 STACK = Path(__file__).resolve().parents[2] / "stacks" / "Pulumi.gcp-dev.yaml"
@@ -180,3 +188,135 @@ def test_kubernetes_version_must_be_one_the_channel_offers() -> None:
     )
     with pytest.raises(SettingsError, match=r"1\.20 is not a version GKE supports"):
         cloud_for(old)
+
+
+def test_an_unsupported_version_exits_2_with_one_line(tmp_path: Path) -> None:
+    text = STACK.read_text().replace(
+        "  llmplane:cluster:\n", "  llmplane:cluster:\n    kubernetesVersion: '1.20'\n"
+    )
+    (tmp_path / "Pulumi.gcp-old.yaml").write_text(text)
+    result = run("plan", "--json", "--stacks-dir", str(tmp_path))
+    assert_bad_input(result, "stack gcp-old", "llmplane:cluster.kubernetesVersion", "GKE", "1.35")
+
+
+# Built directly from typed args: no stack file, no StackSettings, no catalog lookup.
+L4 = Shape(
+    cloud="gcp",
+    name="g2-standard-8",
+    gpu="L4",
+    gpu_count=1,
+    gpu_memory_gib=24,
+    vcpu=8,
+    memory_gib=32,
+    local_disk_gib=0,
+    source="test",
+    as_of="2026-11-28",
+)
+IMAGE = "ghcr.io/huggingface/text-generation-inference:3.3.7"
+
+
+def _args(**changes: Any) -> GcpCloudArgs:
+    args: dict[str, Any] = {
+        "project": "direct-project",
+        "region": "europe-west4",
+        "cluster_name": "gpu-west",
+        "gpu_pool": GpuPoolSpec(shape=L4, count=1, spot=False, min_nodes=1, max_nodes=4),
+        "engine_image": IMAGE,
+        "labels": {"team": "ml"},
+    }
+    return GcpCloudArgs(**{**args, **changes})
+
+
+def test_gcp_cloud_builds_from_its_args_alone() -> None:
+    handles: dict[str, Any] = {}
+    plan = capture(lambda: handles.update(drive(GcpCloud(_args()))))
+    cluster = one(plan, CLUSTER)
+    inputs = cluster["inputs"]
+    assert inputs["name"] == "gpu-west" and inputs["location"] == "europe-west4"
+    # No version: the release channel chooses; and the endpoint is private by default.
+    assert "minMasterVersion" not in inputs
+    assert inputs["privateClusterConfig"]["enablePrivateEndpoint"] is True
+    assert inputs["binaryAuthorization"] == {"evaluationMode": "DISABLED"}
+    assert inputs["resourceLabels"] == {"team": "ml"}
+    assert inputs["workloadIdentityConfig"] == {"workloadPool": "direct-project.svc.id.goog"}
+    gpu = one(plan, POOL, "llm-gpu")
+    assert cluster["urn"] in gpu["dependencies"]
+    assert gpu["inputs"]["nodeConfig"]["machineType"] == "g2-standard-8"
+    assert gpu["inputs"]["nodeConfig"]["spot"] is False
+    assert gpu["inputs"]["autoscaling"]["totalMinNodeCount"] == 1
+    assert gpu["inputs"]["autoscaling"]["totalMaxNodeCount"] == 4
+    cache = one(plan, REPOSITORY, "llm-cache")["inputs"]
+    assert cache["mode"] == "REMOTE_REPOSITORY" and cache["location"] == "europe-west4"
+    assert cache["remoteRepositoryConfig"]["dockerRepository"]["customRepository"] == {
+        "uri": "https://ghcr.io"
+    }
+    assert "upstreamCredentials" not in cache["remoteRepositoryConfig"]
+    placement = handles["placement"]
+    assert placement.node_selector == {
+        "cloud.google.com/gke-accelerator": "nvidia-l4",
+        "llmplane/pool": "gpu",
+    }
+    assert handles["cluster"].name == "gpu-west"
+
+
+def test_gcp_cloud_pins_a_version_and_reads_mirror_credentials() -> None:
+    def build() -> None:
+        args = _args(
+            control_plane=GkeControlPlaneArgs(
+                kubernetes_version="1.36",
+                private_endpoint=False,
+                authorized_cidrs=("198.51.100.0/24",),
+                binary_authorization=True,
+            ),
+            network=GcpNetworkArgs(cidr="10.8.0.0/16"),
+            mirror_credentials=("me", pulumi.Output.secret("ghp_Direct7oken")),
+        )
+        drive(GcpCloud(args))
+
+    plan = capture(build)
+    cluster = one(plan, CLUSTER)["inputs"]
+    assert cluster["minMasterVersion"] == "1.36"
+    assert cluster["binaryAuthorization"] == {"evaluationMode": "PROJECT_SINGLETON_POLICY_ENFORCE"}
+    blocks = cluster["masterAuthorizedNetworksConfig"]["cidrBlocks"]
+    assert [b["cidrBlock"] for b in blocks] == ["198.51.100.0/24"]
+    subnet = one(plan, "gcp:compute/subnetwork:Subnetwork")["inputs"]
+    assert subnet["ipCidrRange"] == "10.8.128.0/18"
+    credentials = one(plan, REPOSITORY, "llm-cache")["inputs"]["remoteRepositoryConfig"][
+        "upstreamCredentials"
+    ]
+    assert credentials["usernamePasswordCredentials"]["username"] == "me"
+    assert "ghp_Direct7oken" not in json.dumps(plan)
+
+
+def test_gcp_cloud_refuses_what_gke_cannot_run() -> None:
+    old = GkeControlPlaneArgs(kubernetes_version="1.20")
+    with pytest.raises(ValueError, match=r"^Kubernetes 1\.20 is not a version GKE supports"):
+        GcpCloud(_args(control_plane=old))
+    with pytest.raises(ValueError, match="needs a project and a region"):
+        GcpCloud(_args(project=""))
+    pool = GpuPoolSpec(
+        shape=replace(L4, cloud="azure"), count=1, spot=False, min_nodes=0, max_nodes=1
+    )
+    with pytest.raises(ValueError, match="needs a GCE machine type"):
+        GcpCloud(_args(gpu_pool=pool))
+
+
+def test_stack_settings_map_onto_the_args() -> None:
+    _, config, _ = read_stack_file(STACK)
+    args = gcp_args(parse("gcp-dev", config, frozenset()))
+    assert (args.project, args.region) == ("my-llmplane-project", "us-central1")
+    assert args.cluster_name == "llm-gcp-dev"
+    assert args.labels == {
+        "team": "ml-platform",
+        "env": "dev",
+        "project": "llmplane",
+        "stack": "gcp-dev",
+        "managed-by": "pulumi",
+    }
+    assert args.control_plane == GkeControlPlaneArgs(
+        kubernetes_version=None, private_endpoint=False, authorized_cidrs=("203.0.113.0/24",)
+    )
+    assert args.network == GcpNetworkArgs(cidr="10.0.0.0/16")
+    assert args.gpu_pool.shape.name == "g2-standard-8" and args.gpu_pool.spot
+    assert args.engine_image == IMAGE
+    assert args.mirror_credentials is None

@@ -92,7 +92,8 @@ def test_shared_memory_and_the_weights_cache(stack: str) -> None:
         (claim,) = claims
         assert claim["inputs"]["spec"]["accessModes"] == ["ReadWriteMany"]
         assert claim["inputs"]["spec"]["storageClassName"] == shared[stack]
-        assert volumes["cache"]["persistentVolumeClaim"]["claimName"] == "model-cache"
+        claim_name = volumes["cache"]["persistentVolumeClaim"]["claimName"]
+        assert claim_name == claim["inputs"]["metadata"]["name"] == "inference-model-cache"
     else:
         # Per pod: sized to the weights plus a tenth, at least 100 GiB.
         cache = f"{_serving(stack).cache_gib}Gi"
@@ -157,7 +158,11 @@ def test_keda_scales_on_each_engines_queue_never_on_cpu(engine: str) -> None:
     scaler = one(plan, SCALER)["inputs"]
     (trigger,) = scaler["spec"]["triggers"]
     assert trigger["type"] == "prometheus"
-    assert trigger["metadata"]["query"].startswith(f"sum({ENGINES[engine].queue_metric}{{")
+    assert trigger["metadata"]["query"] == (
+        f'sum({ENGINES[engine].queue_metric}{{namespace="llm-aws-prod",'
+        # Only this service's pods: another service in the namespace has its own queue.
+        'app_kubernetes_io_instance="aws-prod-inference"})'
+    )
     assert trigger["metadata"]["serverAddress"].startswith("http://prometheus-server.monitoring")
     assert scaler["spec"]["scaleTargetRef"] == {"name": "inference"}
     settings = read_stack_file(STACKS / "Pulumi.aws-prod.yaml")[1]["llmplane:replicas"]

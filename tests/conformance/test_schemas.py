@@ -198,7 +198,7 @@ def test_rendered_secrets_keep_their_keys_and_only_values_are_redacted(
         if m["kind"] == "Secret"
     }
     assert {name: s["stringData"] for name, s in secrets.items()} == {
-        "hf-token": {"HF_TOKEN": "[secret]"},
+        "inference-hf-token": {"HF_TOKEN": "[secret]"},
         "gateway-keys": {"keys.map": "[secret]"},
         "gateway-tls": {"tls.crt": "[secret]", "tls.key": "[secret]"},
     }

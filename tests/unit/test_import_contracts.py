@@ -18,12 +18,13 @@ def _contracts() -> list[dict[str, Any]]:
     return config["tool"]["importlinter"]["contracts"]
 
 
-def test_the_policy_pack_is_declared_independent() -> None:
+def test_the_library_and_the_pack_are_declared_independent() -> None:
     forbidden = {
         tuple(c["source_modules"]): set(c["forbidden_modules"])
         for c in _contracts()
         if c["type"] == "forbidden"
     }
+    assert forbidden[("components",)] >= {"infra", "policies"}
     assert forbidden[("policies",)] >= {"infra", "components"}
 
 

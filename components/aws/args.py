@@ -1,0 +1,61 @@
+"""What the AWS target takes: plain, typed values, so any program can build it without settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+
+from components.aws.eks import EksControlPlaneArgs
+from components.aws.network import AwsNetworkArgs
+from components.cloud import GpuPoolSpec
+from components.naming import dns_label
+from components.shapes import Shape
+
+__all__ = ["GPU_VOLUME_GIB", "AwsCloudArgs", "AwsNetworkArgs", "EksControlPlaneArgs"]
+
+# Room for the node image, the container images (an engine image is about 10 GB) and a model
+# cache; the sizing engine will derive this from the model.
+GPU_VOLUME_GIB = 200
+
+
+@dataclass(frozen=True)
+class AwsCloudArgs:
+    """Everything AwsCloud builds from: region, names, tags, cluster, network, pool, mirror."""
+
+    region: str
+    """The AWS region every resource goes in, e.g. us-east-1."""
+    cluster_name: str
+    """The EKS cluster's name (a DNS label); it also names the key alias, log group and ECR repo."""
+    pool: GpuPoolSpec
+    """The GPU node group: its instance shape (cloud aws), spot or on-demand, and its size range."""
+    engine_image: str
+    """The public engine image whose registry the ECR pull-through cache mirrors."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on every taggable resource (policies expect project, stack and managed-by)."""
+    control_plane: EksControlPlaneArgs = field(default_factory=EksControlPlaneArgs)
+    """The EKS control plane: Kubernetes version, endpoint exposure, admins."""
+    network: AwsNetworkArgs = field(default_factory=AwsNetworkArgs)
+    """The VPC: a new one, or an existing one with its subnets."""
+    spot_fallbacks: Sequence[Shape] = ()
+    """More instance types for the GPU group, with the same GPUs, tried when the first is short."""
+    mirror_credentials: tuple[str, pulumi.Output[str]] | None = None
+    """User name and secret token on the engine image's registry; None: no pull-through cache."""
+    gpu_volume_gib: int = GPU_VOLUME_GIB
+    """Root volume of a GPU node: node image, engine image and a model cache."""
+
+    def __post_init__(self) -> None:
+        """Refuse values AWS would reject later, with a message that names the field."""
+        if not self.region:
+            raise ValueError("region is empty; name the AWS region, e.g. us-east-1")
+        if dns_label(self.cluster_name) != self.cluster_name:
+            raise ValueError(
+                f"cluster_name {self.cluster_name!r} is not a DNS label"
+                " (lowercase letters, digits and '-', at most 63 characters)"
+            )
+        for shape in (self.pool.shape, *self.spot_fallbacks):
+            if shape.cloud != "aws":
+                raise ValueError(f"shape {shape.name} is a {shape.cloud} shape, not an AWS one")
+        if self.gpu_volume_gib <= 0:
+            raise ValueError(f"gpu_volume_gib is {self.gpu_volume_gib}; it must be positive")

@@ -1,0 +1,57 @@
+"""Stack settings -> AzureCloudArgs: names, tags, control plane, network and pool, resolved."""
+
+from __future__ import annotations
+
+from components.azure import global_name
+from components.azure.aks import DEFAULT_VERSION, SUPPORTED_VERSIONS
+from components.azure.args import (
+    AksControlPlaneArgs,
+    AzureCloudArgs,
+    AzureNetworkArgs,
+    ExistingSubnets,
+)
+from components.engines import ENGINES
+from components.naming import dns_label, tags
+from infra.cloud_args import kubernetes_version, mirror_credentials, pool_spec
+from infra.settings import NetworkSettings, StackSettings
+
+__all__ = ["azure_args"]
+
+
+def azure_args(settings: StackSettings) -> AzureCloudArgs:
+    """The Azure target's args for a validated stack; SettingsError if the version is not AKS's."""
+    # The pool first, then the version: the order the checks ran in before the args existed.
+    pool = pool_spec(settings)
+    version = kubernetes_version(settings, SUPPORTED_VERSIONS, DEFAULT_VERSION, "AKS")
+    cluster = settings.cluster
+    return AzureCloudArgs(
+        cluster_name=dns_label("llm", settings.stack),
+        # Key Vault and ACR names are global across Azure, so they derive from the stack.
+        vault_name=global_name(settings.stack, "vault", 24),
+        registry_name=global_name(settings.stack, "registry", 50),
+        gpu_pool=pool,
+        engine_image=ENGINES[settings.engine].image,
+        tags=tags(settings.stack, settings.tags),
+        control_plane=AksControlPlaneArgs(
+            kubernetes_version=version,
+            private_endpoint=cluster.private_endpoint,
+            authorized_cidrs=cluster.authorized_cidrs,
+            admin_group_ids=cluster.admin_group_ids,
+            tier=cluster.tier,
+        ),
+        network=AzureNetworkArgs(
+            cidr=settings.network.cidr, existing=existing_subnets(settings.network)
+        ),
+        mirror_credentials=mirror_credentials(settings),
+    )
+
+
+def existing_subnets(network: NetworkSettings) -> ExistingSubnets | None:
+    """The stack's own subnets when it names all three (the settings rules allow no fewer)."""
+    if network.subnet_id and network.api_server_subnet_id and network.endpoint_subnet_id:
+        return ExistingSubnets(
+            nodes=network.subnet_id,
+            api_server=network.api_server_subnet_id,
+            endpoints=network.endpoint_subnet_id,
+        )
+    return None

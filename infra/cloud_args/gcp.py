@@ -1,0 +1,51 @@
+"""Stack settings -> GcpCloudArgs: project, region, names, labels, control plane and pool."""
+
+from __future__ import annotations
+
+from components.engines import ENGINES
+from components.gcp.args import GcpCloudArgs, GcpNetworkArgs, GkeControlPlaneArgs
+from components.gcp.gke import SUPPORTED_VERSIONS
+from components.naming import dns_label, tags
+from infra.cloud_args import kubernetes_version, mirror_credentials, pool_spec
+from infra.errors import SettingsError
+from infra.settings import StackSettings
+
+__all__ = ["gcp_args"]
+
+
+def gcp_args(settings: StackSettings) -> GcpCloudArgs:
+    """The GCP target's args for a validated stack; SettingsError if GKE lacks the version."""
+    project, region = settings.provider.gcp_project, settings.provider.gcp_region
+    if not project or not region:
+        # The settings rules already require both; settings built another way still get one line.
+        raise SettingsError(
+            settings.stack,
+            "gcp:project" if not project else "gcp:region",
+            "is required when llmplane:cloud is gcp",
+            "set gcp:project to the project id and gcp:region to a region such as us-central1",
+        )
+    pool = pool_spec(settings)
+    cluster = settings.cluster
+    # Unset, the release channel picks the version; set, it must be one the channel offers.
+    version = (
+        kubernetes_version(settings, SUPPORTED_VERSIONS, SUPPORTED_VERSIONS[0], "GKE")
+        if cluster.kubernetes_version is not None
+        else None
+    )
+    return GcpCloudArgs(
+        project=project,
+        region=region,
+        cluster_name=dns_label("llm", settings.stack),
+        gpu_pool=pool,
+        engine_image=ENGINES[settings.engine].image,
+        # GCP labels are lowercase; the shared tag map already is.
+        labels=tags(settings.stack, settings.tags),
+        control_plane=GkeControlPlaneArgs(
+            kubernetes_version=version,
+            private_endpoint=cluster.private_endpoint,
+            authorized_cidrs=cluster.authorized_cidrs,
+            binary_authorization=cluster.binary_authorization,
+        ),
+        network=GcpNetworkArgs(cidr=settings.network.cidr),
+        mirror_credentials=mirror_credentials(settings),
+    )

@@ -1,0 +1,21 @@
+"""Stack settings -> ExistingClusterArgs: the kubeconfig or context, and the GPU nodes' labels."""
+
+from __future__ import annotations
+
+from components.kubernetes import ExistingClusterArgs
+from infra.cloud_args import as_secret
+from infra.settings import StackSettings
+
+__all__ = ["kubernetes_args"]
+
+
+def kubernetes_args(settings: StackSettings) -> ExistingClusterArgs:
+    """The existing-cluster target's args: kubernetes:kubeconfig stays a secret all the way."""
+    provider, gpu = settings.provider, settings.gpu
+    return ExistingClusterArgs(
+        kube_context=provider.kube_context,
+        kubeconfig=as_secret(provider.kubeconfig),
+        node_selector=dict(gpu.node_selector),
+        taint_keys=gpu.taint_keys,
+        gpu_resource=gpu.resource_name,
+    )

@@ -1,0 +1,75 @@
+"""The existing-cluster target, built from ExistingClusterArgs alone and from a stack's settings."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+
+from components.cloud import Toleration
+from components.kubernetes import ExistingCluster, ExistingClusterArgs
+from infra.cloud_args.kubernetes import kubernetes_args
+from infra.settings import parse
+from tests.components.direct import capture, drive
+from tests.conftest import config_with
+from tests.plans import of_type, one
+
+PROVIDER = "pulumi:providers:kubernetes"
+
+
+def test_existing_cluster_builds_from_its_args_alone() -> None:
+    handles: dict[str, Any] = {}
+
+    def build() -> None:
+        args = ExistingClusterArgs(
+            kube_context="lab",
+            kubeconfig=pulumi.Output.secret("apiVersion: v1\nkind: Config\n# s3cr3t-config\n"),
+            node_selector={"zone": "b", "gpu": "h100"},
+            taint_keys=("nvidia.com/gpu", "dedicated"),
+            gpu_resource="amd.com/gpu",
+        )
+        handles.update(drive(ExistingCluster(args)))
+
+    plan = capture(build)
+    provider = one(plan, PROVIDER, "llm-cluster")
+    assert provider["inputs"]["context"] == "lab"
+    assert provider["inputs"]["kubeconfig"] == "[secret]"
+    assert "s3cr3t-config" not in json.dumps(plan)
+    # Only the provider: no key, no cluster, no registry, no identity.
+    assert [r["name"] for r in plan["resources"] if r["custom"]] == ["llm-cluster"]
+    assert handles["key"] is None and handles["registry"] is None
+    assert handles["cluster"].name == "llm-cluster"
+    placement = handles["placement"]
+    # Sorted, whatever order the selector came in.
+    assert list(placement.node_selector.items()) == [("gpu", "h100"), ("zone", "b")]
+    assert placement.tolerations == (Toleration(key="nvidia.com/gpu"), Toleration(key="dedicated"))
+    assert placement.gpu_resource == "amd.com/gpu"
+
+
+def test_defaults_reach_the_ambient_kubeconfig_and_nvidia_gpus() -> None:
+    handles: dict[str, Any] = {}
+    plan = capture(lambda: handles.update(drive(ExistingCluster(ExistingClusterArgs()))))
+    (provider,) = of_type(plan, PROVIDER)
+    assert "kubeconfig" not in provider["inputs"] and "context" not in provider["inputs"]
+    assert handles["placement"].gpu_resource == "nvidia.com/gpu"
+    assert handles["placement"].tolerations == (Toleration(key="nvidia.com/gpu"),)
+
+
+def test_stack_settings_map_onto_the_args() -> None:
+    config = config_with(
+        gpu={
+            "nodeSelector": {"b": "2", "a": "1"},
+            "taintKeys": ["gpu"],
+            "resourceName": "x.io/gpu",
+        },
+        **{"kubernetes:context": "ctx", "kubernetes:kubeconfig": "apiVersion: v1\n"},
+    )
+    args = kubernetes_args(parse("k8s", config, frozenset({"kubernetes:kubeconfig"})))
+    assert args.kube_context == "ctx"
+    assert args.node_selector == {"b": "2", "a": "1"}
+    assert args.taint_keys == ("gpu",)
+    assert args.gpu_resource == "x.io/gpu"
+    assert isinstance(args.kubeconfig, pulumi.Output)
+    bare = kubernetes_args(parse("k8s", config_with(), frozenset()))
+    assert bare.kubeconfig is None and bare.kube_context is None
