@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -156,3 +156,20 @@ class Cloud(Protocol):
     ) -> WorkloadIdentity:
         """A cloud identity with no permissions, bound to the engine's ServiceAccount."""
         ...
+
+
+def require_version(version: str, supported: Sequence[str], platform: str) -> None:
+    """Refuse a Kubernetes minor version the platform does not offer for new clusters."""
+    if version not in supported:
+        raise ValueError(
+            f"Kubernetes {version} is not a version {platform} supports for new clusters; "
+            f"use one of: {', '.join(supported)}"
+        )
+
+
+def require_cloud(shape: Shape, cloud: str, adapter: str) -> None:
+    """Refuse a machine shape of another cloud: its name means nothing to this one's API."""
+    if shape.cloud != cloud:
+        raise ValueError(
+            f"GPU pool shape {shape.name} is a {shape.cloud} shape; {adapter} needs one of {cloud}"
+        )

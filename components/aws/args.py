@@ -9,7 +9,7 @@ import pulumi
 
 from components.aws.eks import EksControlPlaneArgs
 from components.aws.network import AwsNetworkArgs
-from components.cloud import GpuPoolSpec
+from components.cloud import GpuPoolSpec, require_cloud
 from components.naming import dns_label
 from components.shapes import Shape
 
@@ -55,7 +55,6 @@ class AwsCloudArgs:
                 " (lowercase letters, digits and '-', at most 63 characters)"
             )
         for shape in (self.pool.shape, *self.spot_fallbacks):
-            if shape.cloud != "aws":
-                raise ValueError(f"shape {shape.name} is a {shape.cloud} shape, not an AWS one")
+            require_cloud(shape, "aws", "AwsCloud")
         if self.gpu_volume_gib <= 0:
             raise ValueError(f"gpu_volume_gib is {self.gpu_volume_gib}; it must be positive")

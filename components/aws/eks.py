@@ -13,6 +13,7 @@ from components.aws.account import Account
 from components.aws.iam import service_role
 from components.aws.kms import control_plane_log_group
 from components.aws.network import NetworkRef
+from components.cloud import require_version
 from components.kubeconfig import exec_kubeconfig
 
 __all__ = [
@@ -52,11 +53,7 @@ class EksControlPlaneArgs:
 
     def __post_init__(self) -> None:
         """Refuse an unsupported version or an API endpoint open to anyone not asked for."""
-        if self.kubernetes_version not in SUPPORTED_VERSIONS:
-            raise ValueError(
-                f"kubernetes_version {self.kubernetes_version} is not a version EKS supports for"
-                f" new clusters; use one of: {', '.join(SUPPORTED_VERSIONS)}"
-            )
+        require_version(self.kubernetes_version, SUPPORTED_VERSIONS, "EKS")
         if self.private_endpoint:
             return
         if not self.authorized_cidrs:

@@ -38,6 +38,8 @@ from components.cloud import (
     Placement,
     RegistryRef,
     WorkloadIdentity,
+    require_cloud,
+    require_version,
 )
 from components.device_plugin import nvidia_device_plugin
 
@@ -63,17 +65,8 @@ class AzureCloud:
 
     def __init__(self, args: AzureCloudArgs) -> None:
         """Check the args; nothing is created until the protocol's methods run."""
-        version = args.control_plane.kubernetes_version
-        if version not in SUPPORTED_VERSIONS:
-            raise ValueError(
-                f"Kubernetes {version} is not a version AKS supports for new clusters; "
-                f"use one of: {', '.join(SUPPORTED_VERSIONS)}"
-            )
-        if args.gpu_pool.shape.cloud != "azure":
-            raise ValueError(
-                f"GPU pool shape {args.gpu_pool.shape.name} is a {args.gpu_pool.shape.cloud} "
-                "shape; AzureCloud needs an Azure VM size"
-            )
+        require_version(args.control_plane.kubernetes_version, SUPPORTED_VERSIONS, "AKS")
+        require_cloud(args.gpu_pool.shape, "azure", "AzureCloud")
         self._args = args
         self._tags = dict(args.tags)
         self._cluster_name = args.cluster_name

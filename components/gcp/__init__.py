@@ -12,6 +12,8 @@ from components.cloud import (
     Placement,
     RegistryRef,
     WorkloadIdentity,
+    require_cloud,
+    require_version,
 )
 from components.gcp.args import GcpCloudArgs, GcpNetworkArgs, GkeControlPlaneArgs
 from components.gcp.gke import (
@@ -50,16 +52,9 @@ class GcpCloud:
             raise ValueError("GcpCloud needs a project and a region")
         version = args.control_plane.kubernetes_version
         # Unset, the release channel picks the version; set, it must be one the channel offers.
-        if version is not None and version not in SUPPORTED_VERSIONS:
-            raise ValueError(
-                f"Kubernetes {version} is not a version GKE supports for new clusters; "
-                f"use one of: {', '.join(SUPPORTED_VERSIONS)}"
-            )
-        if args.gpu_pool.shape.cloud != "gcp":
-            raise ValueError(
-                f"GPU pool shape {args.gpu_pool.shape.name} is a {args.gpu_pool.shape.cloud} "
-                "shape; GcpCloud needs a GCE machine type"
-            )
+        if version is not None:
+            require_version(version, SUPPORTED_VERSIONS, "GKE")
+        require_cloud(args.gpu_pool.shape, "gcp", "GcpCloud")
         self._args, self._project, self._region = args, args.project, args.region
         self._labels = dict(args.labels)
         self._cluster_name = args.cluster_name

@@ -414,7 +414,7 @@ def test_aws_cloud_builds_from_its_args_alone() -> None:
                 GpuPoolSpec(Shape(**{**L4.__dict__, "cloud": "gcp"}), 1, False, 0, 1),
                 "img",
             ),
-            "not an AWS one",
+            "AwsCloud needs one of aws",
         ),
     ],
 )

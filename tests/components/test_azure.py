@@ -377,7 +377,7 @@ def test_azure_cloud_refuses_what_aks_cannot_run() -> None:
     pool = GpuPoolSpec(
         shape=replace(A10, cloud="gcp"), count=1, spot=False, min_nodes=0, max_nodes=1
     )
-    with pytest.raises(ValueError, match="needs an Azure VM size"):
+    with pytest.raises(ValueError, match="AzureCloud needs one of azure"):
         AzureCloud(_args(gpu_pool=pool))
 
 

@@ -297,7 +297,7 @@ def test_gcp_cloud_refuses_what_gke_cannot_run() -> None:
     pool = GpuPoolSpec(
         shape=replace(L4, cloud="azure"), count=1, spot=False, min_nodes=0, max_nodes=1
     )
-    with pytest.raises(ValueError, match="needs a GCE machine type"):
+    with pytest.raises(ValueError, match="GcpCloud needs one of gcp"):
         GcpCloud(_args(gpu_pool=pool))
 
 
