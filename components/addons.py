@@ -11,6 +11,15 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components.cloud import ClusterRef
 
+__all__ = [
+    "KEDA_CHART",
+    "KEDA_NAMESPACE",
+    "MONITORING_NAMESPACE",
+    "PROMETHEUS_CHART",
+    "Autoscaling",
+    "install_autoscaling",
+]
+
 # Pinned chart versions: KEDA 2.17.0 (kedacore/charts release v2.17.0, 2025-04) and the
 # prometheus-community `prometheus` chart 27.19.0 (Prometheus v3.4.1).
 KEDA_CHART = ("keda", "2.17.0", "https://kedacore.github.io/charts")

@@ -13,6 +13,23 @@ if TYPE_CHECKING:
 
     from components.shapes import Shape
 
+__all__ = [
+    "GPU_TAINT",
+    "POOL_LABEL",
+    "Cloud",
+    "ClusterRef",
+    "GpuPoolSpec",
+    "KeyRef",
+    "Placement",
+    "RegistryRef",
+    "Toleration",
+    "WorkloadIdentity",
+    "image_path",
+    "require_cloud",
+    "require_version",
+    "upstream_registry",
+]
+
 
 @dataclass(frozen=True)
 class KeyRef:

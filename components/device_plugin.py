@@ -26,6 +26,8 @@ from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 
 from components.cloud import Placement
 
+__all__ = ["IMAGE", "NAME", "SOCKET_DIR", "nvidia_device_plugin", "plugin_socket", "socket_probes"]
+
 # v0.20.1, released 2026-09-22 (NVIDIA/k8s-device-plugin#2057).
 IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.20.1"
 NAME = "nvidia-device-plugin"

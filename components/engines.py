@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+__all__ = ["ENGINES", "QUANTIZATIONS", "Engine", "EngineSpec", "Flags", "ServeRequest"]
+
 Engine = Literal["tgi", "vllm", "sglang"]
 
 # llmplane's quantization names are TGI's `--quantize` values; each engine maps those it supports.

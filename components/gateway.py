@@ -41,6 +41,27 @@ if TYPE_CHECKING:
     from components.inference import GatewayArgs, ServiceSpec
     from components.traffic import Meta
 
+__all__ = [
+    "CONFIG_DIR",
+    "CONFIG_FILE",
+    "IMAGE",
+    "KEYS_DIR",
+    "KEYS_FILE",
+    "MAX_API_KEY_LENGTH",
+    "MIN_API_KEY_LENGTH",
+    "NAME",
+    "PORT",
+    "READ_TIMEOUT_SECONDS",
+    "TLS_DIR",
+    "UID",
+    "api_keys_problem",
+    "build_gateway",
+    "gateway_labels",
+    "keys_map",
+    "nginx_config",
+    "split_api_keys",
+]
+
 # nginx 1.28 (stable) in NGINX's unprivileged image: no root, listens above 1024.
 IMAGE = "nginxinc/nginx-unprivileged:1.28.0-alpine"
 PORT = 8443

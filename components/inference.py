@@ -32,6 +32,29 @@ from components.gateway import build_gateway
 from components.pod import INSTANCE_LABEL, MANAGED_BY_LABEL, NAME_LABEL, TOKEN_KEY, engine_pod
 from components.traffic import Meta, network_policies, scaled_object
 
+__all__ = [
+    "CPU_PER_GPU",
+    "DEFAULT_CACHE_GIB",
+    "DEFAULT_ENGINE",
+    "DEFAULT_GPUS",
+    "DEFAULT_NAMESPACE",
+    "DEFAULT_SHM_GIB",
+    "DEFAULT_STARTUP_SECONDS",
+    "MEMORY_GIB_PER_GPU",
+    "NODE_AND_IMAGE_MINUTES",
+    "TYPE",
+    "AutoscalingArgs",
+    "GatewayArgs",
+    "GpuTolerationArgs",
+    "InferenceService",
+    "InferenceServiceArgs",
+    "PlacementArgs",
+    "ServiceSpec",
+    "WakeScheduleArgs",
+    "resolve",
+    "rollout_minutes",
+]
+
 TYPE = "llmplane:index:InferenceService"
 _SERVICE_PORT = 80
 DEFAULT_ENGINE = "tgi"

@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+__all__ = ["exec_kubeconfig"]
+
 
 def exec_kubeconfig(name: str, server: str, ca_data: str, exec_spec: Mapping[str, Any]) -> str:
     """One cluster, one context, and a user that runs a credential plugin (`exec_spec`)."""

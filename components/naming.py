@@ -5,6 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+__all__ = [
+    "PROJECT",
+    "REQUIRED_TAGS",
+    "TAG_KEY_PATTERN",
+    "TAG_VALUE_PATTERN",
+    "dns_label",
+    "labels",
+    "tags",
+]
+
 PROJECT = "llmplane"
 
 # Tags every taggable resource carries. Policies import this tuple, so a resource that loses one

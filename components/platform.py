@@ -7,6 +7,8 @@ import pulumi
 from components.addons import Autoscaling, install_autoscaling
 from components.cloud import Cloud, ClusterRef, KeyRef, Placement, RegistryRef, WorkloadIdentity
 
+__all__ = ["GpuPlatform"]
+
 
 class GpuPlatform(pulumi.ComponentResource):
     """Everything below the workload: encryption key, Kubernetes cluster, GPU nodes, registry."""

@@ -35,6 +35,26 @@ from pulumi_kubernetes.meta.v1 import LabelSelectorArgs
 if TYPE_CHECKING:
     from components.inference import ServiceSpec
 
+__all__ = [
+    "CACHE_PATH",
+    "ENGINE_UID",
+    "FIT_ENV",
+    "GATED_ENV",
+    "GPU_RESOURCE",
+    "GRACE_SECONDS",
+    "HOME",
+    "INSTANCE_LABEL",
+    "MANAGED_BY_LABEL",
+    "NAME_LABEL",
+    "PRESTOP_SECONDS",
+    "PROBE_PERIOD",
+    "TOKEN_KEY",
+    "TOKEN_PATH",
+    "engine_pod",
+    "restricted_container",
+    "restricted_pod",
+]
+
 # The recommended labels every object of a service gets unless the caller's labels set them; the
 # instance label, derived from the object name, is what keeps two services' selectors apart.
 NAME_LABEL = "app.kubernetes.io/name"

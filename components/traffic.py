@@ -22,6 +22,19 @@ from components.pod import INSTANCE_LABEL
 if TYPE_CHECKING:
     from components.inference import AutoscalingArgs, ServiceSpec
 
+__all__ = [
+    "CLIENT_LABEL",
+    "COOLDOWN_SECONDS",
+    "INSTANCE_METRIC_LABEL",
+    "METADATA_IP",
+    "PRIVATE_RANGES",
+    "QUEUE_PER_REPLICA",
+    "Meta",
+    "network_policies",
+    "queue_query",
+    "scaled_object",
+]
+
 Meta = Callable[..., ObjectMetaArgs]
 # Namespaces whose pods may call the engine: label them `llmplane.io/client: "true"`.
 CLIENT_LABEL = "llmplane.io/client"

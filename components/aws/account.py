@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+__all__ = ["Account"]
+
 
 @dataclass(frozen=True)
 class Account:

@@ -45,6 +45,18 @@ from components.aws.iam import irsa_role
 from components.aws.iam_documents import cluster_autoscaler, to_json
 from components.cloud import POOL_LABEL
 
+__all__ = [
+    "CLUSTER_RULES",
+    "HEALTH_PORT",
+    "IMAGES",
+    "NAME",
+    "NAMESPACE",
+    "NAMESPACE_RULES",
+    "TOKEN_DIR",
+    "api_token_volume",
+    "build_autoscaler",
+]
+
 NAME = "cluster-autoscaler"
 NAMESPACE = "kube-system"
 # registry.k8s.io tags promoted in kubernetes/k8s.io#9676 (2026-07-02), one per minor version.

@@ -11,6 +11,8 @@ from components.aws.account import Account
 from components.aws.iam_documents import pull_through_cache, to_json
 from components.cloud import RegistryRef, upstream_registry
 
+__all__ = ["KEEP_IMAGES", "UPSTREAMS", "build_registry"]
+
 # ECR's names for the upstream registries engine images come from.
 UPSTREAMS = {
     "ghcr.io": ("ghcr.io", "github"),

@@ -12,6 +12,8 @@ from components.aws.eks import EksRef, addon
 from components.aws.iam import irsa_role, managed_policy
 from components.aws.network import NetworkRef, one_port_group
 
+__all__ = ["ENGINE_GID", "NFS_PORT", "STORAGE_CLASS", "build_shared_cache", "node_security_group"]
+
 # The StorageClass the engine's ReadWriteMany cache claim names.
 STORAGE_CLASS = "llmplane-efs"
 NFS_PORT = 2049

@@ -14,6 +14,8 @@ from components.aws.iam_documents import irsa_trust, service_trust, to_json
 if TYPE_CHECKING:
     from components.aws.eks import EksRef
 
+__all__ = ["irsa_role", "managed_policy", "service_role"]
+
 
 def managed_policy(account: Account, path: str) -> pulumi.Output[str]:
     """The ARN of an AWS managed policy, in the account's partition."""

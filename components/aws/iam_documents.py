@@ -5,6 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+__all__ = [
+    "AUTOSCALING_SERVICE_ROLE",
+    "USE_KEY",
+    "Document",
+    "cluster_autoscaler",
+    "irsa_trust",
+    "key_policy",
+    "pull_through_cache",
+    "service_trust",
+    "to_json",
+    "use_key_for_volumes",
+]
+
 Document = dict[str, Any]
 
 # What a service needs to encrypt and decrypt with a key, and nothing to manage it.

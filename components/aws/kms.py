@@ -9,6 +9,8 @@ from components.aws.account import Account
 from components.aws.iam_documents import key_policy, to_json
 from components.cloud import KeyRef
 
+__all__ = ["build_key", "control_plane_log_group"]
+
 
 def control_plane_log_group(cluster_name: str) -> str:
     """Where EKS writes control-plane logs; it must exist, encrypted, before the cluster does."""

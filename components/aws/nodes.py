@@ -15,6 +15,8 @@ from components.aws.network import NetworkRef
 from components.cloud import GPU_TAINT, POOL_LABEL, GpuPoolSpec, Placement
 from components.shapes import Shape
 
+__all__ = ["NODE_POLICIES", "SYSTEM_INSTANCE", "build_node_groups", "node_role"]
+
 SYSTEM_INSTANCE = "m6i.large"
 NODE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",

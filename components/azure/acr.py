@@ -10,6 +10,8 @@ from components.azure.roles import ACR_PULL, KEY_VAULT_SECRETS_USER, assign
 from components.azure.vault import VaultRef, vault_secret
 from components.cloud import RegistryRef, image_path, upstream_registry
 
+__all__ = ["PRIVATE_ZONE", "RETENTION_DAYS", "build_acr"]
+
 PRIVATE_ZONE = "privatelink.azurecr.io"
 # Untagged manifests are deleted after this many days (a Premium feature).
 RETENTION_DAYS = 7

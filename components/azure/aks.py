@@ -20,6 +20,21 @@ if TYPE_CHECKING:
     # Only for annotations: args.py imports this module's version facts at run time.
     from components.azure.args import AksControlPlaneArgs
 
+__all__ = [
+    "AKS_SERVER_APP",
+    "DEFAULT_VERSION",
+    "OS_DISK_GIB",
+    "SPOT_TAINT",
+    "SUPPORTED_VERSIONS",
+    "SYSTEM_VM",
+    "Identities",
+    "azure_cli_login",
+    "build_cluster",
+    "build_gpu_pool",
+    "kubeconfig",
+    "taint",
+]
+
 # AKS versions on 2026-11-28: 1.34 reaches end of life on 2026-11-30, 1.35 and 1.36 are GA
 # (learn.microsoft.com/azure/aks/supported-kubernetes-versions, updated 2026-08-05).
 SUPPORTED_VERSIONS = ("1.35", "1.36")

@@ -12,6 +12,8 @@ import pulumi_azure_native as azure
 if TYPE_CHECKING:
     from components.azure.args import AzureNetworkArgs
 
+__all__ = ["VnetRef", "build_vnet", "subnet_plan"]
+
 
 @dataclass(frozen=True)
 class VnetRef:

@@ -5,6 +5,18 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native as azure
 
+__all__ = [
+    "ACR_PULL",
+    "KEY_VAULT_CONTRIBUTOR",
+    "KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER",
+    "KEY_VAULT_CRYPTO_USER",
+    "KEY_VAULT_SECRETS_USER",
+    "MANAGED_IDENTITY_OPERATOR",
+    "NETWORK_CONTRIBUTOR",
+    "ROLE_NAMES",
+    "assign",
+]
+
 # Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 KEY_VAULT_CONTRIBUTOR = "f25e0fa2-a7c8-4377-a976-54943a77a395"

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native as azure
 
+__all__ = ["EXPIRE_AFTER", "ROTATE_AFTER", "VaultRef", "build_vault", "vault_secret"]
+
 # Rotate every 90 days; expire after a year so a forgotten key cannot live forever.
 ROTATE_AFTER = "P90D"
 EXPIRE_AFTER = "P1Y"

@@ -17,6 +17,22 @@ from components.shapes import Shape
 if TYPE_CHECKING:
     from components.gcp.args import GkeControlPlaneArgs
 
+__all__ = [
+    "ACCELERATOR_LABEL",
+    "GKE_GPU_TAINT",
+    "MASTER_CIDR",
+    "NODE_ROLES",
+    "SHARED_CACHE_CLASS",
+    "SUPPORTED_VERSIONS",
+    "SYSTEM_MACHINE",
+    "accelerator",
+    "build_cluster",
+    "build_pools",
+    "kubeconfig",
+    "node_config",
+    "shared_cache_class",
+]
+
 # GKE taints every GPU node with this itself (cloud.google.com/kubernetes-engine/docs/how-to/gpus).
 GKE_GPU_TAINT = Toleration(
     key="nvidia.com/gpu", operator="Equal", value="present", effect="NoSchedule"

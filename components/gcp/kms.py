@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+__all__ = ["ENCRYPTER", "ROTATION", "AgentGrants", "build_key", "service_agents"]
+
 # Rotation period in seconds: 90 days, the most CIS and CKV_GCP_43 allow.
 ROTATION = f"{90 * 24 * 3600}s"
 ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+__all__ = ["NetworkRef", "build_network", "subnet_plan"]
+
 PODS, SERVICES = "pods", "services"
 
 

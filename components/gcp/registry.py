@@ -7,6 +7,8 @@ import pulumi_gcp as gcp
 
 from components.cloud import RegistryRef, upstream_registry
 
+__all__ = ["KEEP_VERSIONS", "READER", "build_registries"]
+
 READER = "roles/artifactregistry.reader"
 KEEP_VERSIONS = 20
 
