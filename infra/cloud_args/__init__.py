@@ -22,6 +22,20 @@ def as_secret(value: SecretStr | None) -> pulumi.Output[str] | None:
 
 def cloud_for(settings: StackSettings) -> Cloud:
     """The adapter for the stack's cloud, built from its args: the program's one branch on cloud."""
+    try:
+        return _adapter(settings)
+    except ValueError as error:
+        # The components check their args in their own terms; the settings rules should have
+        # refused the stack first, and this keeps the one-line contract if one ever does not.
+        raise SettingsError(
+            settings.stack,
+            "llmplane:cloud",
+            f"the {settings.cloud} target refuses the stack: {error}",
+            "fix the stack's settings for that target",
+        ) from None
+
+
+def _adapter(settings: StackSettings) -> Cloud:
     # Each branch imports its own cloud's modules, so planning one cloud never loads another's SDK.
     match settings.cloud:
         case "aws":

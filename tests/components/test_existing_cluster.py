@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from unittest import mock
 
 import pulumi
+import pytest
 
 from components.cloud import Toleration
 from components.kubernetes import ExistingCluster, ExistingClusterArgs
+from infra.cloud_args import cloud_for
 from infra.cloud_args.kubernetes import kubernetes_args
+from infra.errors import SettingsError
 from infra.settings import parse
 from tests.components.direct import capture, drive
 from tests.conftest import config_with
@@ -73,3 +77,17 @@ def test_stack_settings_map_onto_the_args() -> None:
     assert isinstance(args.kubeconfig, pulumi.Output)
     bare = kubernetes_args(parse("k8s", config_with(), frozenset()))
     assert bare.kubeconfig is None and bare.kube_context is None
+
+
+def test_a_component_refusal_reaches_the_user_as_the_one_line_error() -> None:
+    """The settings rules refuse bad stacks first; if a component still refuses, no traceback."""
+    refusal = ValueError("taint keys must not be empty")
+    with (
+        mock.patch("components.kubernetes.ExistingCluster.__init__", side_effect=refusal),
+        pytest.raises(SettingsError) as caught,
+    ):
+        cloud_for(parse("k", config_with()))
+    assert str(caught.value) == (
+        "stack k: llmplane:cloud: the kubernetes target refuses the stack: taint keys must not "
+        "be empty; fix the stack's settings for that target"
+    )
