@@ -7,25 +7,17 @@ Pulumi's mocks as the language host would run it; the existing-cluster example h
 from __future__ import annotations
 
 import ast
-import runpy
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import pytest
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.sync_await import _sync_await
 
 from components.engines import ENGINES
-from infra.mocks import PlanMocks
-from infra.synth import CapturingMonitor
+from tests.components.example_plans import Plan, Resource, of_type, plan_example
 from tests.conformance.cli_rules import (
     CliError,
     load_project,
     merge_config,
-    program_config,
     stack_values,
 )
 from tests.conftest import REPO
@@ -48,9 +40,6 @@ GKE_CONFIG = {
     "gke-inference:apiCidr": CIDR,
 }
 
-Resource = dict[str, Any]
-Plan = tuple[list[Resource], dict[str, Any]]
-
 
 def _merged(example: Path, config: dict[str, Any], secret_keys: frozenset[str]) -> Any:
     """The config the CLI hands the program: the stack's values plus the project's defaults."""
@@ -58,48 +47,19 @@ def _merged(example: Path, config: dict[str, Any], secret_keys: frozenset[str]) 
     return project, merge_config(project, "dev", stack_values(config, secret_keys))
 
 
-def _plan(example: Path, config: dict[str, Any], secret_keys: frozenset[str] = frozenset()) -> Plan:
-    """The example's resources and stack outputs for one stack's config."""
-    project, merged = _merged(example, config, secret_keys)
-    values, secret = program_config(merged)
-    set_all_config(values, secret)
-    monitor = CapturingMonitor(PlanMocks())
-    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi_mocks.set_mocks(
-        monitor.mocks, project=project.name, stack="dev", preview=False, monitor=monitor
-    )
-
-    @pulumi.runtime.test
-    def program() -> None:
-        runpy.run_path(str(example / "__main__.py"), run_name="__main__")
-
-    program()
-    root = runtime_settings.get_root_resource()
-    exports: dict[str, Any] = getattr(root, "outputs", {})
-    outputs = {
-        name: _sync_await(pulumi.Output.from_input(value).future())
-        for name, value in exports.items()
-    }
-    return sorted(monitor.captured.values(), key=lambda r: r["urn"]), outputs
-
-
-def _of(resources: list[Resource], type_: str) -> list[Resource]:
-    return [r for r in resources if r["type"] == type_]
-
-
 def _one(resources: list[Resource], type_: str, name: str) -> Resource:
-    (match,) = [r for r in _of(resources, type_) if r["name"] == name]
+    (match,) = [r for r in of_type(resources, type_) if r["name"] == name]
     return match
 
 
 @pytest.fixture(scope="module")
 def eks() -> Plan:
-    return _plan(EKS, EKS_CONFIG, EKS_SECRETS)
+    return plan_example(EKS, EKS_CONFIG, EKS_SECRETS)
 
 
 @pytest.fixture(scope="module")
 def gke() -> Plan:
-    return _plan(GKE, GKE_CONFIG)
+    return plan_example(GKE, GKE_CONFIG)
 
 
 def test_the_examples_import_nothing_from_infra() -> None:
@@ -133,18 +93,18 @@ def test_the_cli_accepts_minimal_stacks_and_refuses_what_it_would() -> None:
 
 def test_eks_example_is_a_gpu_cluster_with_a_registry_mirror_and_no_workload(eks: Plan) -> None:
     resources, outputs = eks
-    (cluster,) = _of(resources, "aws:eks/cluster:Cluster")
+    (cluster,) = of_type(resources, "aws:eks/cluster:Cluster")
     assert cluster["inputs"]["name"] == "gpu"
     assert cluster["inputs"]["vpcConfig"]["publicAccessCidrs"] == [CIDR]
     gpu = _one(resources, "aws:eks/nodeGroup:NodeGroup", "gpu-gpu")["inputs"]
     assert gpu["instanceTypes"] == ["g6.xlarge"]
     assert gpu["capacityType"] == "ON_DEMAND"
     assert gpu["scalingConfig"]["minSize"] == 0 and gpu["scalingConfig"]["maxSize"] == 2
-    (rule,) = _of(resources, "aws:ecr/pullThroughCacheRule:PullThroughCacheRule")
+    (rule,) = of_type(resources, "aws:ecr/pullThroughCacheRule:PullThroughCacheRule")
     assert rule["inputs"]["upstreamRegistryUrl"] == "registry-1.docker.io"
     # No workload: the one Deployment is the platform's cluster autoscaler, and nothing asks for
     # a GPU, so the GPU group stays at zero nodes.
-    assert [d["name"] for d in _of(resources, DEPLOYMENT)] == ["gpu-autoscaler"]
+    assert [d["name"] for d in of_type(resources, DEPLOYMENT)] == ["gpu-autoscaler"]
     pods = [
         r["inputs"]["spec"]["template"]["spec"]
         for r in resources
@@ -152,7 +112,7 @@ def test_eks_example_is_a_gpu_cluster_with_a_registry_mirror_and_no_workload(eks
     ]
     limits = [c.get("resources", {}).get("limits", {}) for pod in pods for c in pod["containers"]]
     assert pods and not any("nvidia.com/gpu" in limit for limit in limits)
-    assert _of(resources, "llmplane:index:InferenceService") == []
+    assert of_type(resources, "llmplane:index:InferenceService") == []
     assert set(outputs) == {"clusterName", "kubeconfig", "registryPrefix"}
     assert outputs["clusterName"] == "gpu"
     assert outputs["registryPrefix"].endswith(".dkr.ecr.us-east-1.amazonaws.com/docker-hub")
@@ -161,17 +121,17 @@ def test_eks_example_is_a_gpu_cluster_with_a_registry_mirror_and_no_workload(eks
 
 def test_gke_example_serves_vllm_with_its_own_engine_arguments(gke: Plan) -> None:
     resources, outputs = gke
-    (cluster,) = _of(resources, "gcp:container/cluster:Cluster")
+    (cluster,) = of_type(resources, "gcp:container/cluster:Cluster")
     assert cluster["inputs"]["name"] == "gpu" and cluster["inputs"]["location"] == "us-central1"
     gpu = _one(resources, "gcp:container/nodePool:NodePool", "gpu-gpu")["inputs"]
     assert gpu["nodeConfig"]["machineType"] == "g2-standard-8"
     remotes = [
         r
-        for r in _of(resources, "gcp:artifactregistry/repository:Repository")
+        for r in of_type(resources, "gcp:artifactregistry/repository:Repository")
         if r["inputs"]["mode"] == "REMOTE_REPOSITORY"
     ]
     assert len(remotes) == 1
-    (deployment,) = _of(resources, DEPLOYMENT)
+    (deployment,) = of_type(resources, DEPLOYMENT)
     assert deployment["name"] == "chat"
     assert deployment["inputs"]["metadata"]["namespace"] == "llm"
     pod = deployment["inputs"]["spec"]["template"]["spec"]
@@ -183,7 +143,7 @@ def test_gke_example_serves_vllm_with_its_own_engine_arguments(gke: Plan) -> Non
     assert engine["image"] == f"{mirror}/{ENGINES['vllm'].image}"
     # Placed on the pool this program created, through the provider of its cluster.
     (provider,) = [
-        r for r in _of(resources, "pulumi:providers:kubernetes") if r["name"] == "gpu-k8s"
+        r for r in of_type(resources, "pulumi:providers:kubernetes") if r["name"] == "gpu-k8s"
     ]
     assert deployment["provider"] == provider["urn"]
     assert pod["nodeSelector"] and pod["tolerations"]

@@ -6,62 +6,25 @@ language host would run it.
 
 from __future__ import annotations
 
-import runpy
 from typing import Any
 
-import pulumi
 import pytest
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.sync_await import _sync_await
 
 from components.engines import ENGINES
-from infra.mocks import PlanMocks
-from infra.synth import CapturingMonitor, stack_violations
+from infra.synth import stack_violations
+from tests.components.example_plans import Plan, Resource, of_type, plan_example
 from tests.conformance.cli_rules import (
     CliError,
-    load_project,
-    merge_config,
-    program_config,
-    stack_values,
 )
 from tests.conftest import REPO
 
 EXAMPLE = REPO / "examples" / "existing-cluster-two-services"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 
-Resource = dict[str, Any]
 
-
-def _plan(config: dict[str, Any]) -> tuple[list[Resource], dict[str, Any]]:
+def _plan(config: dict[str, Any]) -> Plan:
     """The example's resources and stack outputs for one stack's config."""
-    project = load_project(EXAMPLE / "Pulumi.yaml")
-    merged = merge_config(project, "dev", stack_values(config, frozenset()))
-    values, secret_keys = program_config(merged)
-    set_all_config(values, secret_keys)
-    monitor = CapturingMonitor(PlanMocks())
-    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi_mocks.set_mocks(
-        monitor.mocks, project=project.name, stack="dev", preview=False, monitor=monitor
-    )
-
-    @pulumi.runtime.test
-    def program() -> None:
-        runpy.run_path(str(EXAMPLE / "__main__.py"), run_name="__main__")
-
-    program()
-    root = runtime_settings.get_root_resource()
-    exports: dict[str, Any] = getattr(root, "outputs", {})
-    outputs = {
-        name: _sync_await(pulumi.Output.from_input(value).future())
-        for name, value in exports.items()
-    }
-    return sorted(monitor.captured.values(), key=lambda r: r["urn"]), outputs
-
-
-def _of(resources: list[Resource], type_: str) -> list[Resource]:
-    return [r for r in resources if r["type"] == type_]
+    return plan_example(EXAMPLE, config)
 
 
 @pytest.fixture(scope="module")
@@ -83,11 +46,11 @@ def test_two_services_in_one_namespace_of_an_existing_cluster(
         "chatEndpoint": "http://chat.llm.svc.cluster.local",
         "codeEndpoint": "http://code.llm.svc.cluster.local",
     }
-    (provider,) = _of(resources, "pulumi:providers:kubernetes")
+    (provider,) = of_type(resources, "pulumi:providers:kubernetes")
     assert provider["inputs"]["context"] == "lab"
-    components = {r["name"]: r for r in _of(resources, "llmplane:index:InferenceService")}
+    components = {r["name"]: r for r in of_type(resources, "llmplane:index:InferenceService")}
     assert set(components) == {"chat", "code"}
-    (namespace,) = _of(resources, "kubernetes:core/v1:Namespace")
+    (namespace,) = of_type(resources, "kubernetes:core/v1:Namespace")
     assert namespace["inputs"]["metadata"]["name"] == "llm"
     objects = [r for r in resources if r["type"].startswith("kubernetes:")]
     assert all(r["provider"] == provider["urn"] for r in objects)
@@ -95,7 +58,7 @@ def test_two_services_in_one_namespace_of_an_existing_cluster(
     names = [(r["type"], r["inputs"]["metadata"]["name"]) for r in objects]
     assert len(names) == len(set(names))
     deployments = {
-        r["name"]: r["inputs"]["spec"]["template"]["spec"] for r in _of(resources, DEPLOYMENT)
+        r["name"]: r["inputs"]["spec"]["template"]["spec"] for r in of_type(resources, DEPLOYMENT)
     }
     (tgi,), (vllm,) = deployments["chat"]["containers"], deployments["code"]["containers"]
     assert (tgi["image"], vllm["image"]) == (ENGINES["tgi"].image, ENGINES["vllm"].image)
