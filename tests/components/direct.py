@@ -7,6 +7,7 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.sync_await import _sync_await
 
 from components.cloud import Cloud, ClusterRef, KeyRef, Placement, RegistryRef, WorkloadIdentity
 from components.naming import PROJECT
@@ -14,14 +15,21 @@ from infra.mocks import PlanMocks
 from infra.synth import CapturingMonitor, Plan
 
 
-def capture(build: Callable[[], object], stack: str = "direct") -> Plan:
-    """Run `build` as a Pulumi program under the plan mocks: its resources, as a plan has them."""
+def capture(build: Callable[[], object], stack: str = "direct", project: str = PROJECT) -> Plan:
+    """Run `build` as a Pulumi program under the plan mocks: its resources and stack exports."""
     monitor = CapturingMonitor(PlanMocks())
     # A fresh root stack, so that nothing from an earlier program in this process leaks in.
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, monitor=monitor)
+    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, monitor=monitor)
     pulumi.runtime.test(build)()
-    return {"resources": [monitor.captured[urn] for urn in sorted(monitor.captured)]}
+    exports: dict[str, Any] = getattr(runtime_settings.get_root_resource(), "outputs", {})
+    return {
+        "resources": [monitor.captured[urn] for urn in sorted(monitor.captured)],
+        "outputs": {
+            name: _sync_await(pulumi.Output.from_input(value).future())
+            for name, value in exports.items()
+        },
+    }
 
 
 class Parent(pulumi.ComponentResource):

@@ -7,7 +7,6 @@ from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime import settings as runtime_settings
 
 from components.aws import AwsCloud, AwsCloudArgs, AwsNetworkArgs, EksControlPlaneArgs
 from components.aws.eks import LOG_TYPES, SUPPORTED_VERSIONS
@@ -18,6 +17,7 @@ from infra.cloud_args.aws import aws_args
 from infra.errors import SettingsError
 from infra.settings import parse
 from infra.stackfile import read_stack_file
+from tests.components.direct import capture
 from tests.conftest import STACKS
 from tests.plans import chain_depth, of_type, one, plan_config, pod_spec, shipped, upstream
 
@@ -335,15 +335,7 @@ def _build_directly(make_args: Any) -> dict[str, Any]:
 
     `make_args` is called inside the mock runtime, so secret Outputs it makes belong to it.
     """
-    from infra.mocks import PlanMocks
-    from infra.synth import CapturingMonitor
 
-    monitor = CapturingMonitor(PlanMocks())
-    # A fresh root, so nothing parents under a stack an earlier plan in this process left behind.
-    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi.runtime.set_mocks(monitor.mocks, project="direct", stack="direct", monitor=monitor)
-
-    @pulumi.runtime.test
     def build() -> pulumi.Output[str]:
         parent = pulumi.ComponentResource("test:index:Harness", "gpu")
         cloud = AwsCloud(make_args())
@@ -355,8 +347,7 @@ def _build_directly(make_args: Any) -> dict[str, Any]:
         assert registry is not None, "credentials were given, so the cache exists"
         return registry.mirror("ghcr.io/huggingface/text-generation-inference:3.3.7")
 
-    build()
-    return {"resources": [monitor.captured[urn] for urn in sorted(monitor.captured)]}
+    return capture(build)
 
 
 def test_aws_cloud_builds_from_its_args_alone() -> None:
