@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.errors import SettingsError
-from infra.quantization import QUANTIZED_BITS, Scheme, scheme_of
+from infra.quantization import Scheme, scheme_of
 
-__all__ = ["FAMILIES", "QUANTIZED_BITS", "Architecture", "Weights", "from_config"]
+__all__ = ["FAMILIES", "Architecture", "Weights", "from_config"]
 
 
 @dataclass(frozen=True)

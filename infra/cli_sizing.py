@@ -11,15 +11,15 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from infra.architecture import QUANTIZED_BITS, Architecture
+from infra.architecture import Architecture
 from infra.catalog import CLOUDS, Shape, nearest_names, prices, regions, shapes
 from infra.compare import Row, compare, measured_in, with_measured
 from infra.cost import HOURS_PER_MONTH
 from infra.errors import SettingsError
 from infra.measured import Measured, read_measured
 from infra.model_source import resolve
+from infra.quantization import QUANTIZED_BITS, engine_reads
 from infra.quantization import check as check_quantize
-from infra.quantization import engine_reads
 from infra.reports import (
     ESTIMATE,
     Format,
