@@ -31,7 +31,7 @@ from pulumi.provider import main  # noqa: E402
 from pulumi.provider.experimental.analyzer import PropertyDefinition, PropertyType  # noqa: E402
 from pulumi.provider.experimental.component import ComponentProvider  # noqa: E402
 
-from components.inference import InferenceService  # noqa: E402
+from llmplane.components.inference import InferenceService  # noqa: E402
 
 PACKAGE = "llmplane"
 """The package name: type tokens `llmplane:index:<Component>`, the Node.js SDK @pulumi/llmplane."""

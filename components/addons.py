@@ -9,7 +9,7 @@ import pulumi_kubernetes as k8s
 from pulumi_kubernetes.helm.v3 import ReleaseArgs, RepositoryOptsArgs
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
-from components.cloud import ClusterRef
+from .cloud import ClusterRef
 
 __all__ = [
     "KEDA_CHART",

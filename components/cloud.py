@@ -11,7 +11,7 @@ import pulumi
 if TYPE_CHECKING:
     import pulumi_kubernetes as k8s
 
-    from components.shapes import Shape
+    from .shapes import Shape
 
 __all__ = [
     "GPU_TAINT",

@@ -35,11 +35,11 @@ from pulumi_kubernetes.networking.v1 import (
 )
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 
-from components.pod import INSTANCE_LABEL, NAME_LABEL, restricted_container, restricted_pod
+from .pod import INSTANCE_LABEL, NAME_LABEL, restricted_container, restricted_pod
 
 if TYPE_CHECKING:
-    from components.inference import GatewayArgs, ServiceSpec
-    from components.traffic import Meta
+    from .inference import GatewayArgs, ServiceSpec
+    from .traffic import Meta
 
 __all__ = [
     "CONFIG_DIR",

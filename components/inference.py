@@ -26,11 +26,17 @@ from pulumi_kubernetes.core.v1 import (
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 
-from components.cloud import image_path
-from components.engines import ENGINES, EngineSpec, ServeRequest
-from components.gateway import build_gateway
-from components.pod import INSTANCE_LABEL, MANAGED_BY_LABEL, NAME_LABEL, TOKEN_KEY, engine_pod
-from components.traffic import Meta, network_policies, scaled_object
+from .cloud import image_path
+from .engines import ENGINES, EngineSpec, ServeRequest
+from .gateway import build_gateway
+from .pod import (
+    INSTANCE_LABEL,
+    MANAGED_BY_LABEL,
+    NAME_LABEL,
+    TOKEN_KEY,
+    engine_pod,
+)
+from .traffic import Meta, network_policies, scaled_object
 
 __all__ = [
     "CPU_PER_GPU",

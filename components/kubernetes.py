@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cloud import (
+from .cloud import (
     ClusterRef,
     KeyRef,
     Placement,

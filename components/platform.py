@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pulumi
 
-from components.addons import Autoscaling, install_autoscaling
-from components.cloud import Cloud, ClusterRef, KeyRef, Placement, RegistryRef, WorkloadIdentity
+from .addons import Autoscaling, install_autoscaling
+from .cloud import (
+    Cloud,
+    ClusterRef,
+    KeyRef,
+    Placement,
+    RegistryRef,
+    WorkloadIdentity,
+)
 
 __all__ = ["GpuPlatform"]
 

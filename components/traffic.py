@@ -17,10 +17,10 @@ from pulumi_kubernetes.networking.v1 import (
     NetworkPolicySpecArgs,
 )
 
-from components.pod import INSTANCE_LABEL
+from .pod import INSTANCE_LABEL
 
 if TYPE_CHECKING:
-    from components.inference import AutoscalingArgs, ServiceSpec
+    from .inference import AutoscalingArgs, ServiceSpec
 
 __all__ = [
     "CLIENT_LABEL",
@@ -80,7 +80,7 @@ def network_policies(spec: ServiceSpec, meta: Meta, opts: pulumi.ResourceOptions
             )
         )
     if spec.gateway is not None:
-        from components.gateway import gateway_labels
+        from .gateway import gateway_labels
 
         callers.append(
             NetworkPolicyPeerArgs(

@@ -2,13 +2,13 @@
 
 import pulumi
 
-from components.inference import InferenceService
-from components.platform import GpuPlatform
-from infra.cloud_args import cloud_for
-from infra.errors import SettingsError
-from infra.service_args import OBJECT_NAME, service_args, service_namespace
-from infra.serving import gpu_summary, serving_for
-from infra.settings import from_pulumi
+from llmplane.components.inference import InferenceService
+from llmplane.components.platform import GpuPlatform
+from llmplane.infra.cloud_args import cloud_for
+from llmplane.infra.errors import SettingsError
+from llmplane.infra.service_args import OBJECT_NAME, service_args, service_namespace
+from llmplane.infra.serving import gpu_summary, serving_for
+from llmplane.infra.settings import from_pulumi
 
 try:
     settings = from_pulumi()

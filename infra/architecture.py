@@ -30,8 +30,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.errors import SettingsError
-from infra.quantization import Scheme, scheme_of
+from .errors import SettingsError
+from .quantization import Scheme, scheme_of
 
 __all__ = ["FAMILIES", "Architecture", "Weights", "from_config"]
 

@@ -11,11 +11,12 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from components.shapes import Shape
-from infra.errors import SettingsError
+from llmplane.components.shapes import Shape
+
+from .errors import SettingsError
 
 if TYPE_CHECKING:
-    from infra.settings import StackSettings
+    from .settings import StackSettings
 
 CATALOG = Path(__file__).with_name("catalog")
 CLOUDS = ("aws", "azure", "gcp")

@@ -14,15 +14,15 @@ import typer
 from rich.markup import escape
 from rich.tree import Tree
 
-from infra.cli_check import check
-from infra.cli_endpoint import bench, smoke
-from infra.cli_sizing import compare_command, cost, prices_app, size
-from infra.errors import EndpointError, SettingsError
-from infra.graph import mermaid
-from infra.terminal import console, emit
+from .cli_check import check
+from .cli_endpoint import bench, smoke
+from .cli_sizing import compare_command, cost, prices_app, size
+from .errors import EndpointError, SettingsError
+from .graph import mermaid
+from .terminal import console, emit
 
 if TYPE_CHECKING:
-    from infra.synth import Plan
+    from .synth import Plan
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -69,8 +69,8 @@ def plan_files(paths: Sequence[Path]) -> list[Plan]:
     """Parse every stack first, so one bad file stops the run before anything is planned."""
     # Imported here: the Pulumi runtime takes a quarter of a second to load, and only the
     # commands that plan need it.
-    from infra.parallel import plan_all
-    from infra.synth import parse_stack_file
+    from .parallel import plan_all
+    from .synth import parse_stack_file
 
     return plan_all([parse_stack_file(path) for path in paths])
 
@@ -111,7 +111,7 @@ def render(
     stacks_dir: StacksDir = Path("stacks"),
 ) -> None:
     """Write the stack's Kubernetes objects as YAML, one file each, secrets redacted."""
-    from infra.render import write_manifests
+    from .render import write_manifests
 
     (stack_plan,) = plan_files(stack_files([stack], stacks_dir))
     if out.exists() and not out.is_dir():

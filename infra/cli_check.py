@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 from rich.markup import escape
 
-from infra.errors import SettingsError
-from infra.terminal import console, emit
+from .errors import SettingsError
+from .terminal import console, emit
 
 if TYPE_CHECKING:
-    from policies.offline import Report
-    from policies.rules import Rule
+    from llmplane.policies.offline import Report
+    from llmplane.policies.rules import Rule
 
 EXIT_VIOLATIONS = 1
 CheckFormat = Literal["table", "json", "sarif", "markdown"]
@@ -51,7 +51,7 @@ def check(
 ) -> None:
     """Check stacks against the security policy pack; exit 1 on a mandatory violation."""
     # Imported here: the policy SDK is only needed by this command.
-    from policies.offline import PolicyInputError
+    from llmplane.policies.offline import PolicyInputError
 
     try:
         _check(stacks, resources, policy_config, fmt, list_policies, stacks_dir)
@@ -69,9 +69,9 @@ def _check(
     stacks_dir: Path,
 ) -> None:
     """The check command's work, once its arguments are parsed."""
-    from policies.formats import markdown, sarif
-    from policies.offline import evaluate, findings_json, from_plan, read_resources
-    from policies.rules import load_all
+    from llmplane.policies.formats import markdown, sarif
+    from llmplane.policies.offline import evaluate, findings_json, from_plan, read_resources
+    from llmplane.policies.rules import load_all
 
     rules = load_all()
     if list_policies:
@@ -92,7 +92,7 @@ def _check(
         report = evaluate(read_resources(resources), config, waivers)
         checked.append((name, str(resources), report))
     else:
-        from infra.cli import plan_files, stack_files
+        from .cli import plan_files, stack_files
 
         paths = stack_files(stacks or [], stacks_dir)
         for path, plan in zip(paths, plan_files(paths), strict=True):
@@ -137,8 +137,8 @@ def _policy_config(path: Path | None) -> dict[str, Any]:
 
 def _waivers(stack: str, stacks_dir: Path) -> dict[str, str]:
     """A stack's waivers, read from its file without planning it."""
-    from infra.cli import stack_files
-    from infra.synth import parse_stack_file
+    from .cli import stack_files
+    from .synth import parse_stack_file
 
     (path,) = stack_files([stack], stacks_dir)
     return dict(parse_stack_file(path)[0].policy_waivers)

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from infra.endpoint_target import DEFAULT_TOKEN_ENV, Target, resolve_target
-from infra.errors import EndpointError
+from .endpoint_target import DEFAULT_TOKEN_ENV, Target, resolve_target
+from .errors import EndpointError
 
 if TYPE_CHECKING:
-    from infra.endpoint_client import Failure
-    from infra.loadtest import Outcome
+    from .endpoint_client import Failure
+    from .loadtest import Outcome
 
 # huggingface_hub and the endpoint modules are imported inside the commands: the CLI's other
 # commands must not pay for loading them.
@@ -96,7 +96,7 @@ def smoke(
     as_json: JsonOption = False,
 ) -> None:
     """Check a live endpoint: health, model, generation, chat and streams via huggingface_hub."""
-    from infra.endpoint import smoke as run_smoke
+    from .endpoint import smoke as run_smoke
 
     target = _target(url, stack, outputs, stacks_dir, engine, model, token_env, wait)
     with _waiting(target) as on_wait:
@@ -154,9 +154,15 @@ def bench(
     as_json: JsonOption = False,
 ) -> None:
     """Load a live endpoint with streamed chat completions: latency, TTFT, tokens/s, errors."""
-    from infra.endpoint import smoke as run_smoke
-    from infra.loadtest import BUILTIN_PROMPTS, LoadSpec, read_prompts, report_lines, run_load
-    from infra.loadtest import summary as summarize
+    from .endpoint import smoke as run_smoke
+    from .loadtest import (
+        BUILTIN_PROMPTS,
+        LoadSpec,
+        read_prompts,
+        report_lines,
+        run_load,
+    )
+    from .loadtest import summary as summarize
 
     # No waiting: a bench measures a ready endpoint; `llmplane smoke` waits for one.
     target = _target(url, stack, outputs, Path("stacks"), engine, model, token_env, 0.0)

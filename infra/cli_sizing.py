@@ -11,16 +11,16 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from infra.architecture import Architecture
-from infra.catalog import CLOUDS, Shape, nearest_names, prices, regions, shapes
-from infra.compare import Row, compare, measured_in, with_measured
-from infra.cost import HOURS_PER_MONTH
-from infra.errors import SettingsError
-from infra.measured import Measured, read_measured
-from infra.model_source import resolve
-from infra.quantization import QUANTIZED_BITS, engine_reads
-from infra.quantization import check as check_quantize
-from infra.reports import (
+from .architecture import Architecture
+from .catalog import CLOUDS, Shape, nearest_names, prices, regions, shapes
+from .compare import Row, compare, measured_in, with_measured
+from .cost import HOURS_PER_MONTH
+from .errors import SettingsError
+from .measured import Measured, read_measured
+from .model_source import resolve
+from .quantization import QUANTIZED_BITS, engine_reads
+from .quantization import check as check_quantize
+from .reports import (
     ESTIMATE,
     Format,
     assumptions_line,
@@ -32,7 +32,7 @@ from infra.reports import (
     render_cost,
     rich_table,
 )
-from infra.sizing import (
+from .sizing import (
     ASSUMPTIONS,
     DEFAULT_CONCURRENCY,
     FIT_MARGIN,
@@ -52,7 +52,7 @@ from infra.sizing import (
     weight_bytes,
     workload_for,
 )
-from infra.terminal import emit
+from .terminal import emit
 
 _out = Console(highlight=False, width=160)
 
@@ -305,7 +305,7 @@ def _size_document(
     fits: Sequence[Fit],
     layouts: Sequence[tuple[Fit, tuple[float, str] | None]] = (),
 ) -> dict[str, Any]:
-    from components.engines import ENGINES, ServeRequest
+    from llmplane.components.engines import ENGINES, ServeRequest
 
     common = {
         "model": name,
@@ -447,7 +447,7 @@ def compare_command(
     if measured is not None:
         _check_measured_used(measured, results)
     if plot is not None:
-        from infra.plot import bar_chart
+        from .plot import bar_chart
 
         bar_chart(plot, [(name, rows) for name, _, _, rows in results], spot)
     _print_comparison(results, spot, fmt, measured, replicas)
@@ -518,7 +518,7 @@ def cost(
     fmt: FormatOption = "table",
 ) -> None:
     """Price a stack's plan: each resource's cost components and monthly totals (estimates)."""
-    from infra.cli import plan_files, stack_files
+    from .cli import plan_files, stack_files
 
     (stack_plan,) = plan_files(stack_files([stack], stacks_dir))
     rendered = render_cost(stack, stack_plan["cost"], fmt)
@@ -551,7 +551,7 @@ def prices_import(
     ] = None,
 ) -> None:
     """Convert a public price file into llmplane's prices.csv format (use it: LLMPLANE_PRICES)."""
-    from infra.price_import import import_prices, to_csv
+    from .price_import import import_prices, to_csv
 
     result = import_prices(file, cloud, as_of)
     text = to_csv(result.rows)

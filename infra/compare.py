@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from infra.architecture import Architecture
-from infra.catalog import CLOUDS, fee_or_proxy, regions, system_price
-from infra.cost import GKE_ZONES, HOURS_PER_MONTH
-from infra.measured import Measured
-from infra.serving import Option, multi_node_options, rank
-from infra.sizing import Workload, decode_speed, needs_of
+from .architecture import Architecture
+from .catalog import CLOUDS, fee_or_proxy, regions, system_price
+from .cost import GKE_ZONES, HOURS_PER_MONTH
+from .measured import Measured
+from .serving import Option, multi_node_options, rank
+from .sizing import Workload, decode_speed, needs_of
 
 # What each managed cloud's default dev stack runs besides GPUs: (fee item, units per month).
 # Hourly fees count 730 units a month. Mirrors the adapters' defaults; tests/unit/test_compare.py

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.catalog import fee_or_proxy, prices, shapes, system_price
+from .catalog import fee_or_proxy, prices, shapes, system_price
 
 HOURS_PER_MONTH = 730
 # A regional GKE node pool puts its per-zone node count in each of the region's zones.

@@ -28,10 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.endpoint_checks import CHECKS, Check, Checks
-from infra.endpoint_client import Failure, check_online, inference_client
-from infra.endpoint_target import Target
-from infra.endpoint_wait import Backoff, Waiter
+from .endpoint_checks import CHECKS, Check, Checks
+from .endpoint_client import Failure, check_online, inference_client
+from .endpoint_target import Target
+from .endpoint_wait import Backoff, Waiter
 
 __all__ = ["CHECKS", "Backoff", "Check", "SmokeReport", "smoke"]
 

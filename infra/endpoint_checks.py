@@ -7,11 +7,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from components.engines import ENGINES
-from infra.endpoint_client import Failure, Malformed, StatusError, classify, probe, probe_json
-from infra.endpoint_stream import attribute, positive, tally_chat_stream
-from infra.endpoint_target import DEFAULT_TOKEN_ENV, Target
-from infra.endpoint_wait import Waiter, WaitFailed
+from llmplane.components.engines import ENGINES
+
+from .endpoint_client import (
+    Failure,
+    Malformed,
+    StatusError,
+    classify,
+    probe,
+    probe_json,
+)
+from .endpoint_stream import attribute, positive, tally_chat_stream
+from .endpoint_target import DEFAULT_TOKEN_ENV, Target
+from .endpoint_wait import Waiter, WaitFailed
 
 if TYPE_CHECKING:
     from huggingface_hub import InferenceClient

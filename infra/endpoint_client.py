@@ -25,8 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from infra.endpoint_target import Target
-from infra.errors import SettingsError
+from .endpoint_target import Target
+from .errors import SettingsError
 
 if TYPE_CHECKING:
     from huggingface_hub import AsyncInferenceClient, InferenceClient

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from infra.catalog import nearest_names
-from infra.errors import SettingsError
-from infra.stack_outputs import ENGINE_NAMES, checked_url, read_outputs, stack_facts
+from .catalog import nearest_names
+from .errors import SettingsError
+from .stack_outputs import ENGINE_NAMES, checked_url, read_outputs, stack_facts
 
 DEFAULT_TOKEN_ENV = "LLMPLANE_API_KEY"
 # Without a stack file to size the model from: long enough for a 7B model to load once its node
@@ -215,9 +215,9 @@ def _wait(stack: str, stacks_dir: Path, wait: float | None) -> tuple[float, str]
     if stack == "-" or not path.is_file():
         return DEFAULT_WAIT_SECONDS, "default"
     # Imported here: settings and sizing load pydantic, which only this case needs.
-    from infra.serving import serving_for
-    from infra.settings import parse
-    from infra.stackfile import read_stack_file
+    from .serving import serving_for
+    from .settings import parse
+    from .stackfile import read_stack_file
 
     serving = serving_for(parse(*read_stack_file(path)))
     return float(serving.startup_seconds), f"the startup budget of {path}"

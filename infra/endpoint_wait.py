@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from infra.endpoint_client import Failure, classify
-from infra.endpoint_target import Target
+from .endpoint_client import Failure, classify
+from .endpoint_target import Target
 
 T = TypeVar("T")
 

@@ -38,10 +38,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from infra.endpoint_client import Failure, Malformed, async_inference_client, classify
-from infra.endpoint_stream import StreamTally, add_chunk
-from infra.endpoint_target import Target
-from infra.errors import SettingsError
+from .endpoint_client import Failure, Malformed, async_inference_client, classify
+from .endpoint_stream import StreamTally, add_chunk
+from .endpoint_target import Target
+from .errors import SettingsError
 
 SCHEMA = "llmplane.bench/1"
 API = "chat-completions-stream"

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from infra.catalog import CLOUDS, shapes
-from infra.errors import SettingsError
+from .catalog import CLOUDS, shapes
+from .errors import SettingsError
 
 SCHEMA = "llmplane.bench/1"
 

@@ -12,16 +12,16 @@ from typing import Any
 
 import pulumi
 
-from infra.mocks_aws import CALLS as AWS_CALLS
-from infra.mocks_aws import auto_name_field as aws_auto_name_field
-from infra.mocks_aws import digest
-from infra.mocks_aws import resource as aws_resource
-from infra.mocks_azure import CALLS as AZURE_CALLS
-from infra.mocks_azure import auto_name_field as azure_auto_name_field
-from infra.mocks_azure import resource as azure_resource
-from infra.mocks_gcp import CALLS as GCP_CALLS
-from infra.mocks_gcp import auto_name_field as gcp_auto_name_field
-from infra.mocks_gcp import resource as gcp_resource
+from .mocks_aws import CALLS as AWS_CALLS
+from .mocks_aws import auto_name_field as aws_auto_name_field
+from .mocks_aws import digest
+from .mocks_aws import resource as aws_resource
+from .mocks_azure import CALLS as AZURE_CALLS
+from .mocks_azure import auto_name_field as azure_auto_name_field
+from .mocks_azure import resource as azure_resource
+from .mocks_gcp import CALLS as GCP_CALLS
+from .mocks_gcp import auto_name_field as gcp_auto_name_field
+from .mocks_gcp import resource as gcp_resource
 
 Computed = Callable[[str, dict[str, Any], str], dict[str, Any]]
 # (type token, the Python names of its SDK inputs) -> (wire name of the auto-named input, style).

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from infra.architecture import Architecture, from_config
-from infra.catalog import CATALOG, nearest_names
-from infra.errors import SettingsError
+from .architecture import Architecture, from_config
+from .catalog import CATALOG, nearest_names
+from .errors import SettingsError
 
 MODELS = CATALOG / "models"
 

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from infra.cloud_args import cloud_for
-from infra.errors import SettingsError
-from infra.settings import StackSettings
-from infra.synth import Plan, plan_validated
+from .cloud_args import cloud_for
+from .errors import SettingsError
+from .settings import StackSettings
+from .synth import Plan, plan_validated
 
 Parsed = tuple[StackSettings, dict[str, Any], frozenset[str]]
 
@@ -59,9 +59,13 @@ def plan_all(parsed: Sequence[Parsed]) -> list[Plan]:
         return _plan_group(list(parsed))
     # Every program builds a GpuPlatform (with KEDA and Prometheus) and an InferenceService, and
     # every plan runs the policy pack: load those once, before the fork, not once per worker.
-    for module in ("components.platform", "components.inference", "policies.offline"):
+    for module in (
+        "llmplane.components.platform",
+        "llmplane.components.inference",
+        "llmplane.policies.offline",
+    ):
         importlib.import_module(module)
-    importlib.import_module("policies.rules").load_all()
+    importlib.import_module("llmplane.policies.rules").load_all()
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(_plan_group, group) for group in ordered]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from infra.compare import Row
+from .compare import Row
 
 
 def bar_chart(path: Path, results: Sequence[tuple[str, Sequence[Row]]], spot: bool) -> None:

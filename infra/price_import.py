@@ -14,8 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from infra.catalog import Shape, shapes
-from infra.errors import SettingsError
+from .catalog import Shape, shapes
+from .errors import SettingsError
 
 CLOUDS = ("aws", "azure", "gcp")
 HEADER = ("cloud", "shape", "region", "on_demand_usd_hour", "spot_usd_hour", "source", "as_of")

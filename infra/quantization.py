@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from infra.errors import SettingsError
+from .errors import SettingsError
 
 if TYPE_CHECKING:
-    from infra.architecture import Architecture, Weights
+    from .architecture import Architecture, Weights
 
 # llmplane's quantization names (TGI's `--quantize` values) and the bits of their common form.
 QUANTIZED_BITS = {

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from infra.synth import Plan
+from .synth import Plan
 
 # Helm releases are not Kubernetes objects: the chart renders them inside the cluster.
 _NOT_OBJECTS = ("kubernetes:helm.sh/",)

@@ -8,12 +8,12 @@ from typing import Any, Literal
 
 from rich.table import Table
 
-from infra.architecture import Architecture
-from infra.compare import Row, measured_in
-from infra.cost import ASSUMPTIONS as COST_ASSUMPTIONS
-from infra.measured import Measured
-from infra.sizing import ASSUMPTIONS as SIZING_ASSUMPTIONS
-from infra.sizing import FIT_MARGIN, Workload
+from .architecture import Architecture
+from .compare import Row, measured_in
+from .cost import ASSUMPTIONS as COST_ASSUMPTIONS
+from .measured import Measured
+from .sizing import ASSUMPTIONS as SIZING_ASSUMPTIONS
+from .sizing import FIT_MARGIN, Workload
 
 Format = Literal["table", "json", "markdown"]
 ESTIMATE = "Estimates, not measurements or quotes"

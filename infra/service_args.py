@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pulumi
 
-from components.addons import Autoscaling
-from components.cloud import Placement
-from components.inference import (
+from llmplane.components.addons import Autoscaling
+from llmplane.components.cloud import Placement
+from llmplane.components.inference import (
     AutoscalingArgs,
     GatewayArgs,
     GpuTolerationArgs,
@@ -14,11 +14,12 @@ from components.inference import (
     PlacementArgs,
     WakeScheduleArgs,
 )
-from components.naming import dns_label, labels
-from components.platform import GpuPlatform
-from infra.cloud_args import as_secret
-from infra.serving import Serving
-from infra.settings import StackSettings
+from llmplane.components.naming import dns_label, labels
+from llmplane.components.platform import GpuPlatform
+
+from .cloud_args import as_secret
+from .serving import Serving
+from .settings import StackSettings
 
 # The engine's Kubernetes objects keep the names they had before the component took its names
 # from its resource name: Service `inference`, so the in-cluster endpoint stays

@@ -12,9 +12,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from components.engines import ServeRequest
-from infra.architecture import Architecture
-from infra.catalog import (
+from llmplane.components.engines import ServeRequest
+
+from .architecture import Architecture
+from .catalog import (
     Gpu,
     Price,
     Shape,
@@ -26,12 +27,12 @@ from infra.catalog import (
     require_shape,
     shapes,
 )
-from infra.cost import HOURS_PER_MONTH, Packing, packing
-from infra.errors import SettingsError
-from infra.model_source import builtin, gated
-from infra.quantization import check as check_quantize
-from infra.settings import StackSettings
-from infra.sizing import (
+from .cost import HOURS_PER_MONTH, Packing, packing
+from .errors import SettingsError
+from .model_source import builtin, gated
+from .quantization import check as check_quantize
+from .settings import StackSettings
+from .sizing import (
     ASSUMPTIONS,
     FIT_MARGIN,
     GIB,

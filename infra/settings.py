@@ -12,10 +12,11 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-from components.engines import QUANTIZATIONS, Engine
-from components.naming import PROJECT
-from infra.errors import SettingsError
-from infra.settings_rules import PROVIDER_KEYS, SECRET_KEYS, check_combinations
+from llmplane.components.engines import QUANTIZATIONS, Engine
+from llmplane.components.naming import PROJECT
+
+from .errors import SettingsError
+from .settings_rules import PROVIDER_KEYS, SECRET_KEYS, check_combinations
 
 Cloud = Literal["aws", "azure", "gcp", "kubernetes"]
 _IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic.alias_generators import to_camel
 
-from components.engines import ENGINES
-from components.naming import PROJECT, REQUIRED_TAGS, TAG_KEY_PATTERN, TAG_VALUE_PATTERN
-from infra.errors import SettingsError
-from infra.stackfile import SECRET_PLACEHOLDER
+from llmplane.components.engines import ENGINES
+from llmplane.components.naming import PROJECT, REQUIRED_TAGS, TAG_KEY_PATTERN, TAG_VALUE_PATTERN
+
+from .errors import SettingsError
+from .stackfile import SECRET_PLACEHOLDER
 
 if TYPE_CHECKING:
-    from infra.settings import StackSettings
+    from .settings import StackSettings
 
 # Provider keys llmplane reads, per provider namespace. Any other key in these namespaces is a typo.
 PROVIDER_KEYS: dict[str, dict[str, str]] = {
@@ -131,7 +132,7 @@ def _check_existing_gpus(settings: StackSettings) -> None:
     if settings.cloud != "kubernetes":
         return
     # Imported here: sizing reads the model table and the catalog, which only this rule needs.
-    from infra.serving import serving_for
+    from .serving import serving_for
 
     serving_for(settings)
 
@@ -155,7 +156,11 @@ def _check_exposure(settings: StackSettings) -> None:
                 )
         # The gateway's own rule, so that the plan refuses what the gateway would. Imported only
         # for a public stack: the gateway module pulls in the Kubernetes SDK.
-        from components.gateway import MAX_API_KEY_LENGTH, MIN_API_KEY_LENGTH, api_keys_problem
+        from llmplane.components.gateway import (
+            MAX_API_KEY_LENGTH,
+            MIN_API_KEY_LENGTH,
+            api_keys_problem,
+        )
 
         assert settings.api_keys is not None
         value = settings.api_keys.get_secret_value()
@@ -198,8 +203,9 @@ def _check_waivers(settings: StackSettings) -> None:
     if not settings.policy_waivers:
         return
     # Imported only when a stack waives something: the pack pulls in the policy SDK.
-    from infra.catalog import nearest_names
-    from policies.rules import load_all
+    from llmplane.policies.rules import load_all
+
+    from .catalog import nearest_names
 
     known = [rule.name for rule in load_all()]
     for name in settings.policy_waivers:

@@ -10,10 +10,10 @@ import math
 from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
-from infra.architecture import Architecture
-from infra.catalog import Gpu, Shape, gpu_of
-from infra.errors import SettingsError
-from infra.quantization import served_scheme, stored_bytes
+from .architecture import Architecture
+from .catalog import Gpu, Shape, gpu_of
+from .errors import SettingsError
+from .quantization import served_scheme, stored_bytes
 
 GIB = 1024**3
 SHARD_COUNTS = (1, 2, 4, 8)

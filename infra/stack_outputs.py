@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from infra.errors import SettingsError
+from .errors import SettingsError
 
 ENGINE_NAMES = ("tgi", "vllm", "sglang")
 PULUMI_TIMEOUT_SECONDS = 120

@@ -7,8 +7,9 @@ from typing import Any
 
 import yaml
 
-from components.naming import PROJECT
-from infra.errors import SettingsError
+from llmplane.components.naming import PROJECT
+
+from .errors import SettingsError
 
 # What offline plans put where a `secure:` value stands: the ciphertext can't be decrypted without
 # the stack's secrets provider, and the plan only needs to know that a secret is there.

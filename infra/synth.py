@@ -20,15 +20,16 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.naming import PROJECT
-from infra import sdk_loader
-from infra.cloud_args import cloud_for
-from infra.cost import expected_gpu_nodes, price_plan
-from infra.mocks import PlanMocks, with_auto_name
-from infra.serving import serving_for
-from infra.settings import StackSettings, parse
-from infra.stackfile import read_stack_file
-from policies.rules import SECRET
+from llmplane.components.naming import PROJECT
+from llmplane.policies.rules import SECRET
+
+from . import sdk_loader
+from .cloud_args import cloud_for
+from .cost import expected_gpu_nodes, price_plan
+from .mocks import PlanMocks, with_auto_name
+from .serving import serving_for
+from .settings import StackSettings, parse
+from .stackfile import read_stack_file
 
 # Before any provider namespace loads: offline plans then import only the resources they use.
 sdk_loader.install()
@@ -202,7 +203,7 @@ def stack_violations(
 ) -> list[dict[str, Any]]:
     """The plan's `violations`: the policy pack's findings with default policy settings."""
     # Imported here: only planning needs the policy SDK, not `llmplane size` or `compare`.
-    from policies.offline import evaluate, from_plan
+    from llmplane.policies.offline import evaluate, from_plan
 
     report = evaluate(from_plan({"resources": resources}), waivers=waivers)
     return [finding.as_json() for finding in report.findings]

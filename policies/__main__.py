@@ -9,7 +9,7 @@ import json
 from pulumi.runtime import get_config_env
 from pulumi_policy import Policy, PolicyPack
 
-from policies.pack import PACK_NAME, build_policies
+from llmplane.policies.pack import PACK_NAME, build_policies
 
 
 def stack_waivers() -> dict[str, str]:

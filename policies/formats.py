@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from policies.offline import Finding, Report
-from policies.pack import PACK_NAME, PACK_VERSION
-from policies.rules import Rule
+from .offline import Finding, Report
+from .pack import PACK_NAME, PACK_VERSION
+from .rules import Rule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # GitHub ranks code-scanning alerts by this CVSS-like score (0-10).

@@ -25,8 +25,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from policies.pack import Policy, build_policies
-from policies.rules import SECRET, Rule, StackResource, load_all
+from .pack import Policy, build_policies
+from .rules import SECRET, Rule, StackResource, load_all
 
 
 class PolicyInputError(ValueError):

@@ -18,7 +18,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies.rules import Rule, StackResource, load_all
+from .rules import Rule, StackResource, load_all
 
 PACK_NAME = "llmplane"
 # The Pulumi CLI takes a Python pack's version only from PulumiPolicy.yaml (pulumi_policy always

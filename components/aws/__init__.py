@@ -6,32 +6,37 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.aws.account import Account
-from components.aws.args import GPU_VOLUME_GIB, AwsCloudArgs, AwsNetworkArgs, EksControlPlaneArgs
-from components.aws.autoscaler import build_autoscaler
-from components.aws.ecr import build_registry
-from components.aws.efs import STORAGE_CLASS as SHARED_CACHE_CLASS
-from components.aws.efs import build_shared_cache
-from components.aws.eks import (
-    DEFAULT_VERSION,
-    SUPPORTED_VERSIONS,
-    EksRef,
-    addon,
-    build_control_plane,
-)
-from components.aws.iam import irsa_role, managed_policy
-from components.aws.iam_documents import to_json, use_key_for_volumes
-from components.aws.kms import build_key
-from components.aws.network import NetworkRef, build_network
-from components.aws.nodes import build_node_groups, node_role
-from components.cloud import (
+from ..cloud import (
     ClusterRef,
     KeyRef,
     Placement,
     RegistryRef,
     WorkloadIdentity,
 )
-from components.device_plugin import nvidia_device_plugin
+from ..device_plugin import nvidia_device_plugin
+from .account import Account
+from .args import (
+    GPU_VOLUME_GIB,
+    AwsCloudArgs,
+    AwsNetworkArgs,
+    EksControlPlaneArgs,
+)
+from .autoscaler import build_autoscaler
+from .ecr import build_registry
+from .efs import STORAGE_CLASS as SHARED_CACHE_CLASS
+from .efs import build_shared_cache
+from .eks import (
+    DEFAULT_VERSION,
+    SUPPORTED_VERSIONS,
+    EksRef,
+    addon,
+    build_control_plane,
+)
+from .iam import irsa_role, managed_policy
+from .iam_documents import to_json, use_key_for_volumes
+from .kms import build_key
+from .network import NetworkRef, build_network
+from .nodes import build_node_groups, node_role
 
 __all__ = [
     "DEFAULT_VERSION",

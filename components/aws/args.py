@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components.aws.eks import EksControlPlaneArgs
-from components.aws.network import AwsNetworkArgs
-from components.cloud import GpuPoolSpec, require_cloud
-from components.naming import dns_label
-from components.shapes import Shape
+from ..cloud import GpuPoolSpec, require_cloud
+from ..naming import dns_label
+from ..shapes import Shape
+from .eks import EksControlPlaneArgs
+from .network import AwsNetworkArgs
 
 __all__ = ["GPU_VOLUME_GIB", "AwsCloudArgs", "AwsNetworkArgs", "EksControlPlaneArgs"]
 

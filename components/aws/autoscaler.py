@@ -39,11 +39,11 @@ from pulumi_kubernetes.core.v1 import (
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
 
-from components.aws.account import Account
-from components.aws.eks import EksRef
-from components.aws.iam import irsa_role
-from components.aws.iam_documents import cluster_autoscaler, to_json
-from components.cloud import POOL_LABEL
+from ..cloud import POOL_LABEL
+from .account import Account
+from .eks import EksRef
+from .iam import irsa_role
+from .iam_documents import cluster_autoscaler, to_json
 
 __all__ = [
     "CLUSTER_RULES",

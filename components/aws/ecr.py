@@ -7,9 +7,9 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.account import Account
-from components.aws.iam_documents import pull_through_cache, to_json
-from components.cloud import RegistryRef, upstream_registry
+from ..cloud import RegistryRef, upstream_registry
+from .account import Account
+from .iam_documents import pull_through_cache, to_json
 
 __all__ = ["KEEP_IMAGES", "UPSTREAMS", "build_registry"]
 

@@ -7,10 +7,10 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
-from components.aws.account import Account
-from components.aws.eks import EksRef, addon
-from components.aws.iam import irsa_role, managed_policy
-from components.aws.network import NetworkRef, one_port_group
+from .account import Account
+from .eks import EksRef, addon
+from .iam import irsa_role, managed_policy
+from .network import NetworkRef, one_port_group
 
 __all__ = ["ENGINE_GID", "NFS_PORT", "STORAGE_CLASS", "build_shared_cache", "node_security_group"]
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.account import Account
-from components.aws.iam import service_role
-from components.aws.kms import control_plane_log_group
-from components.aws.network import NetworkRef
-from components.cloud import require_version
-from components.kubeconfig import exec_kubeconfig
+from ..cloud import require_version
+from ..kubeconfig import exec_kubeconfig
+from .account import Account
+from .iam import service_role
+from .kms import control_plane_log_group
+from .network import NetworkRef
 
 __all__ = [
     "ADMIN_POLICY",

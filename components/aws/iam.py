@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.account import Account
-from components.aws.iam_documents import irsa_trust, service_trust, to_json
+from .account import Account
+from .iam_documents import irsa_trust, service_trust, to_json
 
 if TYPE_CHECKING:
-    from components.aws.eks import EksRef
+    from .eks import EksRef
 
 __all__ = ["irsa_role", "managed_policy", "service_role"]
 

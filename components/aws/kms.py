@@ -5,9 +5,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.account import Account
-from components.aws.iam_documents import key_policy, to_json
-from components.cloud import KeyRef
+from ..cloud import KeyRef
+from .account import Account
+from .iam_documents import key_policy, to_json
 
 __all__ = ["build_key", "control_plane_log_group"]
 

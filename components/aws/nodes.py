@@ -8,12 +8,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.account import Account
-from components.aws.eks import EksRef
-from components.aws.iam import service_role
-from components.aws.network import NetworkRef
-from components.cloud import GPU_TAINT, POOL_LABEL, GpuPoolSpec, Placement
-from components.shapes import Shape
+from ..cloud import GPU_TAINT, POOL_LABEL, GpuPoolSpec, Placement
+from ..shapes import Shape
+from .account import Account
+from .eks import EksRef
+from .iam import service_role
+from .network import NetworkRef
 
 __all__ = ["NODE_POLICIES", "SYSTEM_INSTANCE", "build_node_groups", "node_role"]
 

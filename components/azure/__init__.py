@@ -8,31 +8,7 @@ import pulumi
 import pulumi_azure_native as azure
 import pulumi_kubernetes as k8s
 
-from components.azure.acr import build_acr
-from components.azure.aks import (
-    SUPPORTED_VERSIONS,
-    Identities,
-    build_cluster,
-    build_gpu_pool,
-    kubeconfig,
-)
-from components.azure.args import (
-    AksControlPlaneArgs,
-    AzureCloudArgs,
-    AzureNetworkArgs,
-    ExistingSubnets,
-)
-from components.azure.network import VnetRef, build_vnet
-from components.azure.roles import (
-    KEY_VAULT_CONTRIBUTOR,
-    KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
-    KEY_VAULT_CRYPTO_USER,
-    MANAGED_IDENTITY_OPERATOR,
-    NETWORK_CONTRIBUTOR,
-    assign,
-)
-from components.azure.vault import VaultRef, build_vault
-from components.cloud import (
+from ..cloud import (
     ClusterRef,
     KeyRef,
     Placement,
@@ -41,7 +17,31 @@ from components.cloud import (
     require_cloud,
     require_version,
 )
-from components.device_plugin import nvidia_device_plugin
+from ..device_plugin import nvidia_device_plugin
+from .acr import build_acr
+from .aks import (
+    SUPPORTED_VERSIONS,
+    Identities,
+    build_cluster,
+    build_gpu_pool,
+    kubeconfig,
+)
+from .args import (
+    AksControlPlaneArgs,
+    AzureCloudArgs,
+    AzureNetworkArgs,
+    ExistingSubnets,
+)
+from .network import VnetRef, build_vnet
+from .roles import (
+    KEY_VAULT_CONTRIBUTOR,
+    KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+    KEY_VAULT_CRYPTO_USER,
+    MANAGED_IDENTITY_OPERATOR,
+    NETWORK_CONTRIBUTOR,
+    assign,
+)
+from .vault import VaultRef, build_vault
 
 __all__ = [
     "AksControlPlaneArgs",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native as azure
 
-from components.azure.network import VnetRef
-from components.azure.roles import ACR_PULL, KEY_VAULT_SECRETS_USER, assign
-from components.azure.vault import VaultRef, vault_secret
-from components.cloud import RegistryRef, image_path, upstream_registry
+from ..cloud import RegistryRef, image_path, upstream_registry
+from .network import VnetRef
+from .roles import ACR_PULL, KEY_VAULT_SECRETS_USER, assign
+from .vault import VaultRef, vault_secret
 
 __all__ = ["PRIVATE_ZONE", "RETENTION_DAYS", "build_acr"]
 

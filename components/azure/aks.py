@@ -12,13 +12,13 @@ import pulumi
 import pulumi_azure_native as azure
 import yaml
 
-from components.azure.network import VnetRef
-from components.azure.vault import VaultRef
-from components.cloud import GPU_TAINT, POOL_LABEL, GpuPoolSpec, Placement, Toleration
+from ..cloud import GPU_TAINT, POOL_LABEL, GpuPoolSpec, Placement, Toleration
+from .network import VnetRef
+from .vault import VaultRef
 
 if TYPE_CHECKING:
     # Only for annotations: args.py imports this module's version facts at run time.
-    from components.azure.args import AksControlPlaneArgs
+    from .args import AksControlPlaneArgs
 
 __all__ = [
     "AKS_SERVER_APP",

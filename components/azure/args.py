@@ -8,8 +8,8 @@ from typing import Literal
 
 import pulumi
 
-from components.azure.aks import DEFAULT_VERSION
-from components.cloud import GpuPoolSpec
+from ..cloud import GpuPoolSpec
+from .aks import DEFAULT_VERSION
 
 __all__ = [
     "AksControlPlaneArgs",

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 if TYPE_CHECKING:
-    from components.azure.args import AzureNetworkArgs
+    from .args import AzureNetworkArgs
 
 __all__ = ["VnetRef", "build_vnet", "subnet_plan"]
 

@@ -6,7 +6,7 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components.cloud import (
+from ..cloud import (
     ClusterRef,
     KeyRef,
     Placement,
@@ -15,8 +15,8 @@ from components.cloud import (
     require_cloud,
     require_version,
 )
-from components.gcp.args import GcpCloudArgs, GcpNetworkArgs, GkeControlPlaneArgs
-from components.gcp.gke import (
+from .args import GcpCloudArgs, GcpNetworkArgs, GkeControlPlaneArgs
+from .gke import (
     NODE_ROLES,
     SHARED_CACHE_CLASS,
     SUPPORTED_VERSIONS,
@@ -25,9 +25,9 @@ from components.gcp.gke import (
     kubeconfig,
     shared_cache_class,
 )
-from components.gcp.kms import AgentGrants, build_key, service_agents
-from components.gcp.network import NetworkRef, build_network
-from components.gcp.registry import build_registries
+from .kms import AgentGrants, build_key, service_agents
+from .network import NetworkRef, build_network
+from .registry import build_registries
 
 __all__ = ["GcpCloud", "GcpCloudArgs", "GcpNetworkArgs", "GkeControlPlaneArgs"]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components.cloud import GpuPoolSpec
+from ..cloud import GpuPoolSpec
 
 __all__ = ["GcpCloudArgs", "GcpNetworkArgs", "GkeControlPlaneArgs"]
 

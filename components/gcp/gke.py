@@ -9,13 +9,13 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
-from components.cloud import POOL_LABEL, GpuPoolSpec, Placement, Toleration
-from components.gcp.network import PODS, SERVICES, NetworkRef
-from components.kubeconfig import exec_kubeconfig
-from components.shapes import Shape
+from ..cloud import POOL_LABEL, GpuPoolSpec, Placement, Toleration
+from ..kubeconfig import exec_kubeconfig
+from ..shapes import Shape
+from .network import PODS, SERVICES, NetworkRef
 
 if TYPE_CHECKING:
-    from components.gcp.args import GkeControlPlaneArgs
+    from .args import GkeControlPlaneArgs
 
 __all__ = [
     "ACCELERATOR_LABEL",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
-from components.cloud import RegistryRef, upstream_registry
+from ..cloud import RegistryRef, upstream_registry
 
 __all__ = ["KEEP_VERSIONS", "READER", "build_registries"]
 

@@ -2,11 +2,11 @@
 
 import pulumi
 
-from components.aws import AwsCloud, AwsCloudArgs, EksControlPlaneArgs
-from components.cloud import GpuPoolSpec
-from components.engines import ENGINES
-from components.platform import GpuPlatform
-from components.shapes import Shape
+from llmplane.components.aws import AwsCloud, AwsCloudArgs, EksControlPlaneArgs
+from llmplane.components.cloud import GpuPoolSpec
+from llmplane.components.engines import ENGINES
+from llmplane.components.platform import GpuPlatform
+from llmplane.components.shapes import Shape
 
 config = pulumi.Config()
 

@@ -3,7 +3,7 @@
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.inference import InferenceService, InferenceServiceArgs, PlacementArgs
+from llmplane.components.inference import InferenceService, InferenceServiceArgs, PlacementArgs
 
 config = pulumi.Config()
 

@@ -2,17 +2,17 @@
 
 import pulumi
 
-from components.cloud import GpuPoolSpec, Toleration
-from components.engines import ENGINES
-from components.gcp import GcpCloud, GcpCloudArgs, GkeControlPlaneArgs
-from components.inference import (
+from llmplane.components.cloud import GpuPoolSpec, Toleration
+from llmplane.components.engines import ENGINES
+from llmplane.components.gcp import GcpCloud, GcpCloudArgs, GkeControlPlaneArgs
+from llmplane.components.inference import (
     GpuTolerationArgs,
     InferenceService,
     InferenceServiceArgs,
     PlacementArgs,
 )
-from components.platform import GpuPlatform
-from components.shapes import Shape
+from llmplane.components.platform import GpuPlatform
+from llmplane.components.shapes import Shape
 
 config = pulumi.Config()
 gcp_config = pulumi.Config("gcp")

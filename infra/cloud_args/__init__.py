@@ -9,10 +9,11 @@ from __future__ import annotations
 import pulumi
 from pydantic import SecretStr
 
-from components.cloud import Cloud, GpuPoolSpec
-from infra.errors import SettingsError
-from infra.serving import serving_for
-from infra.settings import StackSettings
+from llmplane.components.cloud import Cloud, GpuPoolSpec
+
+from ..errors import SettingsError
+from ..serving import serving_for
+from ..settings import StackSettings
 
 
 def as_secret(value: SecretStr | None) -> pulumi.Output[str] | None:
@@ -39,23 +40,27 @@ def _adapter(settings: StackSettings) -> Cloud:
     # Each branch imports its own cloud's modules, so planning one cloud never loads another's SDK.
     match settings.cloud:
         case "aws":
-            from components.aws import AwsCloud
-            from infra.cloud_args.aws import aws_args
+            from llmplane.components.aws import AwsCloud
+
+            from .aws import aws_args
 
             return AwsCloud(aws_args(settings))
         case "azure":
-            from components.azure import AzureCloud
-            from infra.cloud_args.azure import azure_args
+            from llmplane.components.azure import AzureCloud
+
+            from .azure import azure_args
 
             return AzureCloud(azure_args(settings))
         case "gcp":
-            from components.gcp import GcpCloud
-            from infra.cloud_args.gcp import gcp_args
+            from llmplane.components.gcp import GcpCloud
+
+            from .gcp import gcp_args
 
             return GcpCloud(gcp_args(settings))
         case "kubernetes":
-            from components.kubernetes import ExistingCluster
-            from infra.cloud_args.kubernetes import kubernetes_args
+            from llmplane.components.kubernetes import ExistingCluster
+
+            from .kubernetes import kubernetes_args
 
             return ExistingCluster(kubernetes_args(settings))
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from components.aws import DEFAULT_VERSION, SUPPORTED_VERSIONS
-from components.aws.args import AwsCloudArgs, AwsNetworkArgs, EksControlPlaneArgs
-from components.engines import ENGINES
-from components.naming import dns_label, tags
-from infra.catalog import interchangeable
-from infra.cloud_args import kubernetes_version, mirror_credentials, pool_spec
-from infra.settings import StackSettings
+from llmplane.components.aws import DEFAULT_VERSION, SUPPORTED_VERSIONS
+from llmplane.components.aws.args import AwsCloudArgs, AwsNetworkArgs, EksControlPlaneArgs
+from llmplane.components.engines import ENGINES
+from llmplane.components.naming import dns_label, tags
+
+from ..catalog import interchangeable
+from ..settings import StackSettings
+from . import kubernetes_version, mirror_credentials, pool_spec
 
 __all__ = ["SPOT_FALLBACKS", "aws_args"]
 

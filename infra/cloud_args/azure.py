@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from components.azure import global_name
-from components.azure.aks import DEFAULT_VERSION, SUPPORTED_VERSIONS
-from components.azure.args import (
+from llmplane.components.azure import global_name
+from llmplane.components.azure.aks import DEFAULT_VERSION, SUPPORTED_VERSIONS
+from llmplane.components.azure.args import (
     AksControlPlaneArgs,
     AzureCloudArgs,
     AzureNetworkArgs,
     ExistingSubnets,
 )
-from components.engines import ENGINES
-from components.naming import dns_label, tags
-from infra.cloud_args import kubernetes_version, mirror_credentials, pool_spec
-from infra.settings import NetworkSettings, StackSettings
+from llmplane.components.engines import ENGINES
+from llmplane.components.naming import dns_label, tags
+
+from ..settings import NetworkSettings, StackSettings
+from . import kubernetes_version, mirror_credentials, pool_spec
 
 __all__ = ["azure_args"]
 

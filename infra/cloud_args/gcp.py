@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from components.engines import ENGINES
-from components.gcp.args import GcpCloudArgs, GcpNetworkArgs, GkeControlPlaneArgs
-from components.gcp.gke import SUPPORTED_VERSIONS
-from components.naming import dns_label, tags
-from infra.cloud_args import kubernetes_version, mirror_credentials, pool_spec
-from infra.errors import SettingsError
-from infra.settings import StackSettings
+from llmplane.components.engines import ENGINES
+from llmplane.components.gcp.args import GcpCloudArgs, GcpNetworkArgs, GkeControlPlaneArgs
+from llmplane.components.gcp.gke import SUPPORTED_VERSIONS
+from llmplane.components.naming import dns_label, tags
+
+from ..errors import SettingsError
+from ..settings import StackSettings
+from . import kubernetes_version, mirror_credentials, pool_spec
 
 __all__ = ["gcp_args"]
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from components.kubernetes import ExistingClusterArgs
-from infra.cloud_args import as_secret
-from infra.settings import StackSettings
+from llmplane.components.kubernetes import ExistingClusterArgs
+
+from ..settings import StackSettings
+from . import as_secret
 
 __all__ = ["kubernetes_args"]
 

@@ -255,7 +255,7 @@ def _is_list(value: Any) -> bool:
 def load_all() -> list[Rule]:
     """Import every rule module once, and return the registry in a stable order."""
     # Imported for their registrations; the order here is the order in every report.
-    from policies.rules import (  # noqa: F401
+    from . import (  # noqa: F401
         aws,
         azure,
         gcp,

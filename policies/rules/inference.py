@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from urllib.parse import urlparse
 
-from policies.rules import (
+from . import (
     WORKLOADS,
     Config,
     Props,

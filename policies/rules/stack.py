@@ -8,7 +8,7 @@ from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
 
-from policies.rules import (
+from . import (
     DAEMON_SET,
     DEPLOYMENT,
     PDB,
@@ -24,7 +24,7 @@ from policies.rules import (
     pod_spec,
     stack_rule,
 )
-from policies.rules.inference import GPU_RESOURCES, gpu_containers
+from .inference import GPU_RESOURCES, gpu_containers
 
 Found = Iterator[tuple[str, str | None]]
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"

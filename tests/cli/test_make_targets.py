@@ -20,7 +20,8 @@ def _make(target: str, stack: str, tmp_path: Path) -> subprocess.CompletedProces
     """Run a target with no Pulumi CLI on PATH; `-o` keeps make from reinstalling the venv."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
-    for tool in ("sh", "test", "env"):
+    # find, sort, cksum and cut name the Makefile's link stamp; with them, make sees it is current.
+    for tool in ("sh", "test", "env", "find", "sort", "cksum", "cut"):
         found = shutil.which(tool)
         if found:
             (bin_dir / tool).symlink_to(found)

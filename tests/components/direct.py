@@ -9,10 +9,17 @@ import pulumi
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.sync_await import _sync_await
 
-from components.cloud import Cloud, ClusterRef, KeyRef, Placement, RegistryRef, WorkloadIdentity
-from components.naming import PROJECT
-from infra.mocks import PlanMocks
-from infra.synth import CapturingMonitor, Plan
+from llmplane.components.cloud import (
+    Cloud,
+    ClusterRef,
+    KeyRef,
+    Placement,
+    RegistryRef,
+    WorkloadIdentity,
+)
+from llmplane.components.naming import PROJECT
+from llmplane.infra.mocks import PlanMocks
+from llmplane.infra.synth import CapturingMonitor, Plan
 
 
 def capture(build: Callable[[], object], stack: str = "direct", project: str = PROJECT) -> Plan:

@@ -8,15 +8,15 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.aws import AwsCloud, AwsCloudArgs, AwsNetworkArgs, EksControlPlaneArgs
-from components.aws.eks import LOG_TYPES, SUPPORTED_VERSIONS
-from components.cloud import GpuPoolSpec
-from components.shapes import Shape
-from infra.catalog import shapes
-from infra.cloud_args.aws import aws_args
-from infra.errors import SettingsError
-from infra.settings import parse
-from infra.stackfile import read_stack_file
+from llmplane.components.aws import AwsCloud, AwsCloudArgs, AwsNetworkArgs, EksControlPlaneArgs
+from llmplane.components.aws.eks import LOG_TYPES, SUPPORTED_VERSIONS
+from llmplane.components.cloud import GpuPoolSpec
+from llmplane.components.shapes import Shape
+from llmplane.infra.catalog import shapes
+from llmplane.infra.cloud_args.aws import aws_args
+from llmplane.infra.errors import SettingsError
+from llmplane.infra.settings import parse
+from llmplane.infra.stackfile import read_stack_file
 from tests.components.direct import capture
 from tests.conftest import STACKS
 from tests.plans import chain_depth, of_type, one, plan_config, pod_spec, shipped, upstream
@@ -299,7 +299,7 @@ def test_existing_vpc_creates_no_network(dev: dict[str, Any]) -> None:
     ],
 )
 def test_aws_specific_bad_input(gpu: dict, cluster: dict, key: str, words: str) -> None:
-    from infra.cloud_args import cloud_for
+    from llmplane.infra.cloud_args import cloud_for
 
     config = {
         "llmplane:cloud": "aws",
@@ -316,7 +316,7 @@ def test_aws_specific_bad_input(gpu: dict, cluster: dict, key: str, words: str) 
 
 def test_every_supported_version_has_an_autoscaler_image() -> None:
     """The autoscaler's minor version must match the cluster's."""
-    from components.aws.autoscaler import IMAGES
+    from llmplane.components.aws.autoscaler import IMAGES
 
     assert set(SUPPORTED_VERSIONS) <= set(IMAGES)
 

@@ -12,7 +12,7 @@ import pulumi
 import pytest
 import yaml
 
-from components.azure import (
+from llmplane.components.azure import (
     AksControlPlaneArgs,
     AzureCloud,
     AzureCloudArgs,
@@ -20,8 +20,8 @@ from components.azure import (
     ExistingSubnets,
     global_name,
 )
-from components.azure.aks import AKS_SERVER_APP, SUPPORTED_VERSIONS, azure_cli_login
-from components.azure.roles import (
+from llmplane.components.azure.aks import AKS_SERVER_APP, SUPPORTED_VERSIONS, azure_cli_login
+from llmplane.components.azure.roles import (
     ACR_PULL,
     KEY_VAULT_CONTRIBUTOR,
     KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
@@ -30,12 +30,12 @@ from components.azure.roles import (
     MANAGED_IDENTITY_OPERATOR,
     NETWORK_CONTRIBUTOR,
 )
-from components.cloud import GpuPoolSpec
-from components.shapes import Shape
-from infra.cloud_args.azure import azure_args
-from infra.errors import SettingsError
-from infra.settings import parse
-from infra.stackfile import read_stack_file
+from llmplane.components.cloud import GpuPoolSpec
+from llmplane.components.shapes import Shape
+from llmplane.infra.cloud_args.azure import azure_args
+from llmplane.infra.errors import SettingsError
+from llmplane.infra.settings import parse
+from llmplane.infra.stackfile import read_stack_file
 from tests.cli.test_cli import assert_bad_input, run
 from tests.components.direct import capture, drive
 from tests.conftest import STACKS
@@ -79,7 +79,7 @@ def _id(plan: dict[str, Any], type_: str, name: str | None = None) -> str:
 
 
 def _ids(plan: dict[str, Any]) -> dict[str, str]:
-    from infra.mocks_azure import resource as arm
+    from llmplane.infra.mocks_azure import resource as arm
 
     return {
         r["urn"]: arm(r["name"], r["inputs"], r["type"])["id"]
@@ -259,7 +259,7 @@ def test_dependencies_are_real_and_minimal(dev: dict[str, Any]) -> None:
 
 
 def test_kubeconfig_logs_in_with_the_azure_cli() -> None:
-    from infra.mocks_azure import user_credentials
+    from llmplane.infra.mocks_azure import user_credentials
 
     encoded = user_credentials({"resourceName": "llm-x"})["kubeconfigs"][0]["value"]
     original = yaml.safe_load(base64.b64decode(encoded))

@@ -43,9 +43,9 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc, resource_pb2, resource_pb2_grpc
 
-import components
-from components.engines import ENGINES
-from components.inference import resolve
+import llmplane.components as components
+from llmplane.components.engines import ENGINES
+from llmplane.components.inference import resolve
 from tests.components.update_schema import GOLDEN, PLUGIN, REPO, generated, package, render
 from tests.conformance.cli_rules import (
     CliError,
@@ -198,14 +198,14 @@ def test_the_schema_has_every_component_with_described_inputs_and_outputs(
 def _library_components() -> list[type[pulumi.ComponentResource]]:
     """Every public ComponentResource subclass defined in the library's modules."""
     found: dict[str, type[pulumi.ComponentResource]] = {}
-    for module in pkgutil.walk_packages(components.__path__, "components."):
+    for module in pkgutil.walk_packages(components.__path__, "llmplane.components."):
         if module.name.endswith("__main__"):
             continue  # the provider's entry point, not a library module
         for value in vars(importlib.import_module(module.name)).values():
             if (
                 inspect.isclass(value)
                 and issubclass(value, pulumi.ComponentResource)
-                and value.__module__.startswith("components.")
+                and value.__module__.startswith("llmplane.components.")
                 and not value.__name__.startswith("_")
             ):
                 found[f"{value.__module__}.{value.__name__}"] = value

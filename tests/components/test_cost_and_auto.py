@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from infra.catalog import prices
-from infra.compare import fixed_fees
-from infra.cost import HOURS_PER_MONTH
-from infra.errors import SettingsError
-from infra.serving import rank
-from infra.settings import parse
-from infra.sizing import workload_for
-from infra.stackfile import read_stack_file
+from llmplane.infra.catalog import prices
+from llmplane.infra.compare import fixed_fees
+from llmplane.infra.cost import HOURS_PER_MONTH
+from llmplane.infra.errors import SettingsError
+from llmplane.infra.serving import rank
+from llmplane.infra.settings import parse
+from llmplane.infra.sizing import workload_for
+from llmplane.infra.stackfile import read_stack_file
 from tests.conftest import STACKS
 from tests.plans import of_type, one, plan_config, pod_spec, shipped
 
@@ -104,7 +104,7 @@ def test_auto_picks_the_cheapest_fitting_shape_and_exports_fallbacks() -> None:
 
 
 def _arch_and_workload(model_id: str):
-    from infra.model_source import builtin
+    from llmplane.infra.model_source import builtin
 
     arch = builtin(model_id)
     assert arch is not None
@@ -139,7 +139,7 @@ def test_auto_respects_an_explicit_gpu_count() -> None:
     ],
 )
 def test_auto_that_cannot_be_sized_is_a_one_line_error(config: dict[str, Any], words: str) -> None:
-    from infra.cloud_args import cloud_for
+    from llmplane.infra.cloud_args import cloud_for
 
     with pytest.raises(SettingsError) as caught:
         cloud_for(parse("auto-bad", config))
@@ -148,7 +148,7 @@ def test_auto_that_cannot_be_sized_is_a_one_line_error(config: dict[str, Any], w
 
 
 def test_an_explicit_shape_too_small_for_the_model_is_refused() -> None:
-    from infra.cloud_args import cloud_for
+    from llmplane.infra.cloud_args import cloud_for
 
     _, config, _ = read_stack_file(STACKS / "Pulumi.aws-dev.yaml")
     config = {**config, "llmplane:model": {"id": "meta-llama/Llama-3.1-70B-Instruct"}}

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from components.engines import ENGINES
+from llmplane.components.engines import ENGINES
 from tests.components.example_plans import Plan, Resource, of_type, plan_example
 from tests.conformance.cli_rules import (
     CliError,
@@ -77,7 +77,7 @@ def test_the_examples_import_nothing_from_infra() -> None:
             )
         ]
         assert modules, program
-        assert [m for m in modules if m == "infra" or m.startswith("infra.")] == [], program
+        assert [m for m in modules if m.startswith(("infra", "llmplane.infra"))] == [], program
 
 
 def test_the_cli_accepts_minimal_stacks_and_refuses_what_it_would() -> None:

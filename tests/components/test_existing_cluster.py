@@ -9,12 +9,12 @@ from unittest import mock
 import pulumi
 import pytest
 
-from components.cloud import Toleration
-from components.kubernetes import ExistingCluster, ExistingClusterArgs
-from infra.cloud_args import cloud_for
-from infra.cloud_args.kubernetes import kubernetes_args
-from infra.errors import SettingsError
-from infra.settings import parse
+from llmplane.components.cloud import Toleration
+from llmplane.components.kubernetes import ExistingCluster, ExistingClusterArgs
+from llmplane.infra.cloud_args import cloud_for
+from llmplane.infra.cloud_args.kubernetes import kubernetes_args
+from llmplane.infra.errors import SettingsError
+from llmplane.infra.settings import parse
 from tests.components.direct import capture, drive
 from tests.conftest import config_with
 from tests.plans import of_type, one
@@ -83,7 +83,7 @@ def test_a_component_refusal_reaches_the_user_as_the_one_line_error() -> None:
     """The settings rules refuse bad stacks first; if a component still refuses, no traceback."""
     refusal = ValueError("taint keys must not be empty")
     with (
-        mock.patch("components.kubernetes.ExistingCluster.__init__", side_effect=refusal),
+        mock.patch("llmplane.components.kubernetes.ExistingCluster.__init__", side_effect=refusal),
         pytest.raises(SettingsError) as caught,
     ):
         cloud_for(parse("k", config_with()))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.gateway import (
+from llmplane.components.gateway import (
     CONFIG_DIR,
     CONFIG_FILE,
     IMAGE,
@@ -19,8 +19,8 @@ from components.gateway import (
     keys_map,
     nginx_config,
 )
-from infra.errors import SettingsError
-from infra.settings import parse
+from llmplane.infra.errors import SettingsError
+from llmplane.infra.settings import parse
 from tests.conftest import config_with
 from tests.plans import Plan, of_type, one, plan_config
 

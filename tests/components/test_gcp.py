@@ -10,16 +10,16 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.cloud import GpuPoolSpec
-from components.gcp import GcpCloud, GcpCloudArgs, GcpNetworkArgs, GkeControlPlaneArgs
-from components.gcp.kms import ENCRYPTER, ROTATION
-from components.shapes import Shape
-from infra.cloud_args import cloud_for
-from infra.cloud_args.gcp import gcp_args
-from infra.errors import SettingsError
-from infra.settings import parse
-from infra.stackfile import read_stack_file
-from infra.synth import plan_stack
+from llmplane.components.cloud import GpuPoolSpec
+from llmplane.components.gcp import GcpCloud, GcpCloudArgs, GcpNetworkArgs, GkeControlPlaneArgs
+from llmplane.components.gcp.kms import ENCRYPTER, ROTATION
+from llmplane.components.shapes import Shape
+from llmplane.infra.cloud_args import cloud_for
+from llmplane.infra.cloud_args.gcp import gcp_args
+from llmplane.infra.errors import SettingsError
+from llmplane.infra.settings import parse
+from llmplane.infra.stackfile import read_stack_file
+from llmplane.infra.synth import plan_stack
 from tests.cli.test_cli import assert_bad_input, run
 from tests.components.direct import capture, drive
 from tests.plans import chain_depth, of_type, one, plan_config, pod_spec, upstream
@@ -38,7 +38,7 @@ def dev() -> dict[str, Any]:
 
 
 def _key_id(plan: dict[str, Any]) -> str:
-    from infra.mocks_gcp import resource
+    from llmplane.infra.mocks_gcp import resource
 
     key = one(plan, KEY)
     return resource(key["name"], key["inputs"], key["type"])["id"]

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from components.engines import ENGINES
-from components.pod import ENGINE_UID, GRACE_SECONDS, PROBE_PERIOD
-from infra.serving import Serving, serving_for
-from infra.settings import parse
-from infra.stackfile import read_stack_file
+from llmplane.components.engines import ENGINES
+from llmplane.components.pod import ENGINE_UID, GRACE_SECONDS, PROBE_PERIOD
+from llmplane.infra.serving import Serving, serving_for
+from llmplane.infra.settings import parse
+from llmplane.infra.stackfile import read_stack_file
 from tests.conftest import STACKS, config_with
 from tests.plans import Plan, of_type, one, plan_config, pod_spec, shipped
 

@@ -18,17 +18,17 @@ from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as runtime_settings
 
-from components.engines import ENGINES
-from components.gateway import gateway_labels
-from components.inference import (
+from llmplane.components.engines import ENGINES
+from llmplane.components.gateway import gateway_labels
+from llmplane.components.inference import (
     TYPE,
     InferenceService,
     InferenceServiceArgs,
     PlacementArgs,
     resolve,
 )
-from infra.mocks import PlanMocks
-from infra.synth import REDACTED, CapturingMonitor
+from llmplane.infra.mocks import PlanMocks
+from llmplane.infra.synth import REDACTED, CapturingMonitor
 
 Resource = dict[str, Any]
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from components.engines import ENGINES
-from infra.synth import stack_violations
+from llmplane.components.engines import ENGINES
+from llmplane.infra.synth import stack_violations
 from tests.components.example_plans import Plan, Resource, of_type, plan_example
 from tests.conformance.cli_rules import (
     CliError,

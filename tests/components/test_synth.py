@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from components.engines import ENGINES
-from infra.synth import REDACTED, Plan, plan_stack
+from llmplane.components.engines import ENGINES
+from llmplane.infra.synth import REDACTED, Plan, plan_stack
 from tests.conftest import STACKS, StackWriter, config_with
 from tests.plans import of_type, one, plan_config
 
@@ -176,8 +176,8 @@ def test_the_program_itself_refuses_bad_config_as_pulumi_up_would() -> None:
     """Under `pulumi up` nothing pre-validates: the program must fail with the one-line message."""
     import pulumi
 
-    from infra.mocks import PlanMocks
-    from infra.synth import CapturingMonitor, _run_program
+    from llmplane.infra.mocks import PlanMocks
+    from llmplane.infra.synth import CapturingMonitor, _run_program
 
     monitor = CapturingMonitor(PlanMocks())
     with pytest.raises(pulumi.RunError, match=r"^stack bad: llmplane:cloud: ") as caught:
@@ -188,7 +188,7 @@ def test_the_program_itself_refuses_bad_config_as_pulumi_up_would() -> None:
 
 def test_pulumi_up_waits_long_enough_for_a_cold_gpu_start() -> None:
     """The rollout wait covers a node scaling from zero, the image pull and the model load."""
-    from components.inference import NODE_AND_IMAGE_MINUTES, rollout_minutes
+    from llmplane.components.inference import NODE_AND_IMAGE_MINUTES, rollout_minutes
 
     assert rollout_minutes(1800) == NODE_AND_IMAGE_MINUTES + 30
     assert rollout_minutes(1801) == NODE_AND_IMAGE_MINUTES + 31

@@ -48,8 +48,8 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, resource_pb2, resource_pb2_grpc
 
-from infra.mocks import CALLS as MOCK_CALLS
-from infra.mocks import PlanMocks
+from llmplane.infra.mocks import CALLS as MOCK_CALLS
+from llmplane.infra.mocks import PlanMocks
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 # Severities of engine_pb2.LogSeverity, by name, for messages.

@@ -30,7 +30,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.gateway import CONFIG_DIR, CONFIG_FILE, KEYS_DIR, KEYS_FILE, PORT, TLS_DIR
+from llmplane.components.gateway import CONFIG_DIR, CONFIG_FILE, KEYS_DIR, KEYS_FILE, PORT, TLS_DIR
 
 # The image's /etc/nginx/nginx.conf after its Dockerfile's edits, restated directive by directive.
 IMAGE_NGINX_CONF = """\

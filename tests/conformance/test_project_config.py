@@ -12,8 +12,8 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from infra.settings import StackSettings, parse
-from infra.stackfile import read_stack_file
+from llmplane.infra.settings import StackSettings, parse
+from llmplane.infra.stackfile import read_stack_file
 from tests.conformance.cli_rules import (
     CliError,
     Project,
@@ -192,7 +192,7 @@ def test_pulumi_install_installs_llmplane_from_the_program_directory(project: Pr
 
 
 def test_the_policy_pack_declares_the_version_it_reports() -> None:
-    from policies.pack import PACK_VERSION
+    from llmplane.policies.pack import PACK_VERSION
 
     pack = yaml.safe_load((REPO / "policies" / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
     # Without `version` the CLI reports the pack as llmplane@v0.0.1 (pulumi_policy's fallback).

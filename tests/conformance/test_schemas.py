@@ -24,10 +24,10 @@ from typing import Any
 
 import pytest
 
-from components.aws import eks
-from components.azure import aks
-from components.gcp import gke
-from infra.render import kubernetes_manifests
+from llmplane.components.aws import eks
+from llmplane.components.azure import aks
+from llmplane.components.gcp import gke
+from llmplane.infra.render import kubernetes_manifests
 from tests.components.test_gateway import PUBLIC, SECRETS
 from tests.conformance.tools import REQUIRED_ENV
 from tests.conftest import config_with

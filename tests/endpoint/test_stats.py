@@ -8,11 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from infra.endpoint_client import Failure
-from infra.endpoint_target import Target
-from infra.errors import SettingsError
-from infra.loadtest import LoadRun, LoadSpec, Outcome, percentiles, read_prompts, report_lines
-from infra.loadtest import summary as summarize
+from llmplane.infra.endpoint_client import Failure
+from llmplane.infra.endpoint_target import Target
+from llmplane.infra.errors import SettingsError
+from llmplane.infra.loadtest import (
+    LoadRun,
+    LoadSpec,
+    Outcome,
+    percentiles,
+    read_prompts,
+    report_lines,
+)
+from llmplane.infra.loadtest import summary as summarize
 
 START = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

@@ -12,8 +12,8 @@ from pulumi.runtime import rpc
 from pulumi_policy import PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from policies.pack import build_policies
-from policies.rules import Rule, load_all
+from llmplane.policies.pack import build_policies
+from llmplane.policies.rules import Rule, load_all
 from tests.plans import Plan, of_type, shipped
 
 POLICIES = {policy.name: policy for policy in build_policies()}
@@ -56,7 +56,7 @@ def check_stack(
     """The (message, urn) pairs a stack policy reports for a whole plan."""
     from pulumi_policy import StackValidationArgs, StackValidationPolicy
 
-    from policies.offline import from_plan, policy_resources
+    from llmplane.policies.offline import from_plan, policy_resources
 
     target = POLICIES[policy]
     assert isinstance(target, StackValidationPolicy), f"{policy} is a resource policy"
@@ -99,8 +99,8 @@ def drop(path: str) -> Mutation:
 
 
 def rules_of(package: str) -> list[Rule]:
-    """The registered rules whose checks live in policies.rules.<package> or its submodules."""
-    module = f"policies.rules.{package}"
+    """The registered rules whose checks live in llmplane.policies.rules.<package> or its submodules."""
+    module = f"llmplane.policies.rules.{package}"
     return [
         rule
         for rule in load_all()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pulumi_policy.proxy import UnknownValueError
 
-from policies.rules import SECRET
+from llmplane.policies.rules import SECRET
 from tests.plans import shipped
 from tests.policies.harness import (
     UNKNOWN,

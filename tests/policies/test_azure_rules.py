@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pulumi_policy.proxy import UnknownValueError
 
-from policies.rules.azure.aks import AGENT_POOL, CLUSTER
-from policies.rules.azure.keyvault import KEY, VAULT
-from policies.rules.azure.registry import REGISTRY
+from llmplane.policies.rules.azure.aks import AGENT_POOL, CLUSTER
+from llmplane.policies.rules.azure.keyvault import KEY, VAULT
+from llmplane.policies.rules.azure.registry import REGISTRY
 from tests.plans import shipped
 from tests.policies.harness import (
     UNKNOWN,

@@ -9,9 +9,15 @@ from pathlib import Path
 import pytest
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from policies.offline import PolicyInputError, Resource, evaluate, from_plan, read_resources
-from policies.pack import build_policies
-from policies.rules import load_all
+from llmplane.policies.offline import (
+    PolicyInputError,
+    Resource,
+    evaluate,
+    from_plan,
+    read_resources,
+)
+from llmplane.policies.pack import build_policies
+from llmplane.policies.rules import load_all
 from tests.conftest import REPO
 from tests.plans import shipped
 from tests.policies.harness import UNKNOWN

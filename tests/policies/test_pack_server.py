@@ -15,7 +15,7 @@ import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from policies.rules import load_all
+from llmplane.policies.rules import load_all
 from tests.conftest import REPO
 
 WAIVER = "the debug pod runs only in the isolated tools cluster"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from pulumi_policy.proxy import UnknownValueError
 
-from policies.rules import (
+from llmplane.policies.rules import (
     CRON_JOB,
     DAEMON_SET,
     DEPLOYMENT,
@@ -19,7 +19,7 @@ from policies.rules import (
     SERVICE,
     STATEFUL_SET,
 )
-from policies.rules.workloads.objects import CLUSTER_ROLE, ROLE
+from llmplane.policies.rules.workloads.objects import CLUSTER_ROLE, ROLE
 from tests.conftest import STACKS, config_with
 from tests.plans import one, plan_config, shipped
 from tests.policies.harness import (

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from infra.model_source import builtin, builtin_ids, entry
-from infra.sizing import weight_bytes
+from llmplane.infra.model_source import builtin, builtin_ids, entry
+from llmplane.infra.sizing import weight_bytes
 
 GIB = 1024**3
 CARD = "model card on huggingface.co/{}"

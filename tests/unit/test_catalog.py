@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infra.catalog import CATALOG, CLOUDS, gpu_of, prices, regions, shapes
-from infra.model_source import builtin, builtin_ids
-from infra.serving import rank
-from infra.sizing import SHARD_COUNTS, fit, supports, workload_for
+from llmplane.infra.catalog import CATALOG, CLOUDS, gpu_of, prices, regions, shapes
+from llmplane.infra.model_source import builtin, builtin_ids
+from llmplane.infra.serving import rank
+from llmplane.infra.sizing import SHARD_COUNTS, fit, supports, workload_for
 
 CSV_FILES = sorted(path.name for path in CATALOG.glob("*.csv"))
 

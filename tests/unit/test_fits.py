@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from components.engines import ENGINES, ServeRequest
-from infra.catalog import shapes
-from infra.model_source import builtin
-from infra.sizing import (
+from llmplane.components.engines import ENGINES, ServeRequest
+from llmplane.infra.catalog import shapes
+from llmplane.infra.model_source import builtin
+from llmplane.infra.sizing import (
     ETA,
     FIT_MARGIN,
     GIB,
@@ -151,8 +151,8 @@ def test_moe_speed_counts_the_distinct_experts_the_streams_read() -> None:
 def test_every_kv_cache_dtype_is_a_stack_value_and_every_engine_spells_it() -> None:
     from typing import get_args
 
-    from infra.settings import ModelSettings
-    from infra.sizing import KV_BYTES, KV_CACHE_DTYPES
+    from llmplane.infra.settings import ModelSettings
+    from llmplane.infra.sizing import KV_BYTES, KV_CACHE_DTYPES
 
     annotation = ModelSettings.model_fields["kv_cache_dtype"].annotation
     assert get_args(annotation) == KV_CACHE_DTYPES == tuple(KV_BYTES)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from components.aws.eks import kubeconfig as eks_kubeconfig
-from components.kubeconfig import exec_kubeconfig
+from llmplane.components.aws.eks import kubeconfig as eks_kubeconfig
+from llmplane.components.kubeconfig import exec_kubeconfig
 
 
 def test_eks_kubeconfig_gets_a_token_from_the_aws_cli() -> None:

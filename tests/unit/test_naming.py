@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.naming import REQUIRED_TAGS, dns_label, labels, tags
+from llmplane.components.naming import REQUIRED_TAGS, dns_label, labels, tags
 
 
 def test_dns_label_is_valid_kubernetes_name() -> None:

@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from infra.catalog import prices
-from infra.compare import compare
-from infra.cost import HOURS_PER_MONTH, Packing, expected_gpu_nodes, packing, price_plan
-from infra.errors import SettingsError
-from infra.model_source import builtin
-from infra.serving import rank, serving_for
-from infra.settings import parse
-from infra.sizing import workload_for
+from llmplane.infra.catalog import prices
+from llmplane.infra.compare import compare
+from llmplane.infra.cost import HOURS_PER_MONTH, Packing, expected_gpu_nodes, packing, price_plan
+from llmplane.infra.errors import SettingsError
+from llmplane.infra.model_source import builtin
+from llmplane.infra.serving import rank, serving_for
+from llmplane.infra.settings import parse
+from llmplane.infra.sizing import workload_for
 
 MIXTRAL = "mistralai/Mixtral-8x7B-Instruct-v0.1"
 US_EAST = {"llmplane:cloud": "aws", "aws:region": "us-east-1"}

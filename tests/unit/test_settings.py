@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from infra.errors import SettingsError
-from infra.settings import parse
-from infra.stackfile import SECRET_PLACEHOLDER, read_stack_file, stack_name
+from llmplane.infra.errors import SettingsError
+from llmplane.infra.settings import parse
+from llmplane.infra.stackfile import SECRET_PLACEHOLDER, read_stack_file, stack_name
 from tests.conftest import BASE_CONFIG, config_with
 
 HOURS = {"timezone": "Europe/Berlin", "start": "0 8 * * 1-5", "end": "0 20 * * 1-5"}

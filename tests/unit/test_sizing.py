@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from infra.architecture import from_config
-from infra.catalog import shapes
-from infra.errors import SettingsError
-from infra.model_source import MODELS, builtin, builtin_ids, from_file, resolve
-from infra.sizing import (
+from llmplane.infra.architecture import from_config
+from llmplane.infra.catalog import shapes
+from llmplane.infra.errors import SettingsError
+from llmplane.infra.model_source import MODELS, builtin, builtin_ids, from_file, resolve
+from llmplane.infra.sizing import (
     best_fit,
     decode_speed,
     engine_limits,
@@ -181,7 +181,7 @@ def test_decoding_speed_follows_memory_bandwidth() -> None:
 def test_hub_models_use_the_safetensors_parameter_count(monkeypatch: pytest.MonkeyPatch) -> None:
     import huggingface_hub
 
-    from infra import model_source
+    from llmplane.infra import model_source
 
     class Info:
         safetensors = type("Safetensors", (), {"total": 1_235_814_400})()

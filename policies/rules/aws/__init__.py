@@ -2,5 +2,5 @@
 
 # Imported for their registrations; this order is the order in every report, so it stays unsorted.
 # isort: off
-from policies.rules.aws import eks, nodes, registry, kms, iam, storage_network  # noqa: F401
+from . import eks, nodes, registry, kms, iam, storage_network  # noqa: F401
 # isort: on

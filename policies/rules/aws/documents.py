@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from policies.rules import Props, dig, items, json_document
+from .. import Props, dig, items, json_document
 
 
 def statements(props: Props, key: str, where: str = "") -> Iterator[tuple[str, Mapping]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from policies.rules import Config, Props, dig, is_open_cidr, items, resource_rule, truthy
+from .. import Config, Props, dig, is_open_cidr, items, resource_rule, truthy
 
 CLUSTER = "aws:eks/cluster:Cluster"
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]

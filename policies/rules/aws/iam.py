@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 
-from policies.rules import Config, Props, dig, items, resource_rule
-from policies.rules.aws.documents import allows, statements, strings
+from .. import Config, Props, dig, items, resource_rule
+from .documents import allows, statements, strings
 
 ROLE = "aws:iam/role:Role"
 # Identity policies: a standalone document in `policy`, or a role's inline ones.

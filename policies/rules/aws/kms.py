@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.rules import Config, Props, dig, resource_rule, truthy
-from policies.rules.aws.documents import grants_everyone, statements
+from .. import Config, Props, dig, resource_rule, truthy
+from .documents import grants_everyone, statements
 
 KMS_KEY = "aws:kms/key:Key"
 # Key specs AWS can rotate automatically: only symmetric encryption keys.

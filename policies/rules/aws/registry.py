@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.rules import Config, Props, dig, items, resource_rule, truthy
-from policies.rules.aws.documents import grants_everyone, statements
+from .. import Config, Props, dig, items, resource_rule, truthy
+from .documents import grants_everyone, statements
 
 ECR_REPOSITORY = "aws:ecr/repository:Repository"
 ECR_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from policies.rules import Config, Props, dig, is_open_cidr, items, resource_rule, truthy
+from .. import Config, Props, dig, is_open_cidr, items, resource_rule, truthy
 
 EFS = "aws:efs/fileSystem:FileSystem"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"

@@ -2,5 +2,5 @@
 
 # Imported for their registrations; this order is the order in every report, so it stays unsorted.
 # isort: off
-from policies.rules.azure import aks, registry, keyvault  # noqa: F401
+from . import aks, registry, keyvault  # noqa: F401
 # isort: on

@@ -6,7 +6,16 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from policies.rules import Config, Props, dig, has_property, items, resource_rule, shown, truthy
+from .. import (
+    Config,
+    Props,
+    dig,
+    has_property,
+    items,
+    resource_rule,
+    shown,
+    truthy,
+)
 
 VAULT = "azure-native:keyvault:Vault"
 KEY = "azure-native:keyvault:Key"

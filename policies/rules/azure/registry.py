@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.rules import Config, Props, dig, resource_rule, shown, truthy
+from .. import Config, Props, dig, resource_rule, shown, truthy
 
 REGISTRY = "azure-native:containerregistry:Registry"
 _ACR_CODE = "llmplane's registry already does; in your own Pulumi code set"

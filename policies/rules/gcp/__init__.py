@@ -2,5 +2,5 @@
 
 # Imported for their registrations; this order is the order in every report, so it stays unsorted.
 # isort: off
-from policies.rules.gcp import gke, nodes, registry, kms, firewall  # noqa: F401
+from . import gke, nodes, registry, kms, firewall  # noqa: F401
 # isort: on

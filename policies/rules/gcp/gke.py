@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.rules import Config, Props, dig, is_open_cidr, items, resource_rule, truthy
+from .. import Config, Props, dig, is_open_cidr, items, resource_rule, truthy
 
 CLUSTER = "gcp:container/cluster:Cluster"
 # Binary Authorization modes that enforce a policy; DISABLED and absent admit any image.

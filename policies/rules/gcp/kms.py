@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from policies.rules import Config, Props, dig, resource_rule
+from .. import Config, Props, dig, resource_rule
 
 CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 DAY_SECONDS = 86_400

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.rules import Config, Props, dig, items, resource_rule, truthy
-from policies.rules.gcp.gke import CLUSTER
+from .. import Config, Props, dig, items, resource_rule, truthy
+from .gke import CLUSTER
 
 NODE_POOL = "gcp:container/nodePool:NodePool"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from policies.rules import Config, Props, dig, items, json_document, resource_rule, truthy
+from .. import Config, Props, dig, items, json_document, resource_rule, truthy
 
 REPOSITORY = "gcp:artifactregistry/repository:Repository"
 REPOSITORY_MEMBER = "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"

@@ -2,5 +2,5 @@
 
 # Imported for their registrations; this order is the order in every report, so it stays unsorted.
 # isort: off
-from policies.rules.workloads import pods, containers, objects  # noqa: F401
+from . import pods, containers, objects  # noqa: F401
 # isort: on

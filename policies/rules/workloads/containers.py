@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from policies.rules import (
+from .. import (
     DAEMON_SET,
     DEPLOYMENT,
     POD,
@@ -23,7 +23,7 @@ from policies.rules import (
     shown,
     truthy,
 )
-from policies.rules.workloads.messages import OURS, container_label
+from .messages import OURS, container_label
 
 # Workloads that serve until stopped: the ones probes make sense for (a Job runs to completion).
 LONG_RUNNING = (DEPLOYMENT, DAEMON_SET, STATEFUL_SET, REPLICA_SET, POD)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.rules import dig
+from .. import dig
 
 # Most remediations start by saying llmplane's own workloads already comply.
 OURS = "llmplane's engine, gateway, device plugin and cluster autoscaler already do"

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.rules import PDB, SERVICE, WORKLOADS, Config, Props, dig, items, resource_rule, shown
+from .. import (
+    PDB,
+    SERVICE,
+    WORKLOADS,
+    Config,
+    Props,
+    dig,
+    items,
+    resource_rule,
+    shown,
+)
 
 CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
 ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from policies.rules import (
+from .. import (
     WORKLOADS,
     Config,
     Props,
@@ -17,7 +17,7 @@ from policies.rules import (
     shown,
     truthy,
 )
-from policies.rules.workloads.messages import OURS, container_label
+from .messages import OURS, container_label
 
 # The NVIDIA device plugin registers a socket in the kubelet's root-owned directory.
 _DEVICE_PLUGIN = "nvidia-device-plugin"
