@@ -9,15 +9,14 @@ import pulumi_kubernetes as k8s
 from pulumi_kubernetes.helm.v3 import ReleaseArgs, RepositoryOptsArgs
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
-from .cloud import ClusterRef
-
 __all__ = [
     "KEDA_CHART",
     "KEDA_NAMESPACE",
     "MONITORING_NAMESPACE",
     "PROMETHEUS_CHART",
     "Autoscaling",
-    "install_autoscaling",
+    "KedaAutoscaling",
+    "KedaAutoscalingArgs",
 ]
 
 # Pinned chart versions: KEDA 2.17.0 (kedacore/charts release v2.17.0, 2025-04) and the
@@ -61,27 +60,49 @@ def _release(
     )
 
 
-def install_autoscaling(name: str, cluster: ClusterRef, parent: pulumi.Resource) -> Autoscaling:
-    """KEDA (queue-depth scaling, scale to zero) and a small Prometheus, from vendor charts."""
-    opts = pulumi.ResourceOptions(parent=parent, provider=cluster.provider)
-    keda = _release(f"{name}-keda", KEDA_CHART, KEDA_NAMESPACE, {}, opts)
-    # Only the server: the engines' /metrics via pod annotations is all KEDA needs, and the
-    # other components (alertmanager, node exporter, ...) are for a monitoring stack of your own.
-    prometheus = _release(
-        f"{name}-prometheus",
-        PROMETHEUS_CHART,
-        MONITORING_NAMESPACE,
-        {
-            "alertmanager": {"enabled": False},
-            "kube-state-metrics": {"enabled": False},
-            "prometheus-node-exporter": {"enabled": False},
-            "prometheus-pushgateway": {"enabled": False},
-            "server": {"retention": "2d", "persistentVolume": {"size": "8Gi"}},
-        },
-        opts,
-    )
-    return Autoscaling(
-        prometheus_url=f"http://prometheus-server.{MONITORING_NAMESPACE}.svc.cluster.local",
-        monitoring_namespace=MONITORING_NAMESPACE,
-        ready=[keda, prometheus],
-    )
+@dataclass(frozen=True)
+class KedaAutoscalingArgs:
+    """KEDA and Prometheus take no settings yet: their chart versions are pinned above."""
+
+
+class KedaAutoscaling(pulumi.ComponentResource):
+    """KEDA (queue-depth scaling, scale to zero) and a small Prometheus, from vendor charts.
+
+    Any cluster gets it: pass the cluster's Kubernetes provider in `opts.providers`.
+    """
+
+    handle: Autoscaling
+    """What InferenceService needs from it (the Prometheus URL, its namespace, what to wait for)."""
+
+    def __init__(
+        self,
+        name: str,
+        args: KedaAutoscalingArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Install both charts into their own namespaces, as children of this component."""
+        super().__init__("llmplane:kubernetes:KedaAutoscaling", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        keda = _release(f"{name}-keda", KEDA_CHART, KEDA_NAMESPACE, {}, child)
+        # Only the server: the engines' /metrics via pod annotations is all KEDA needs, and the
+        # other components (alertmanager, node exporter, ...) are for a monitoring stack of your
+        # own.
+        prometheus = _release(
+            f"{name}-prometheus",
+            PROMETHEUS_CHART,
+            MONITORING_NAMESPACE,
+            {
+                "alertmanager": {"enabled": False},
+                "kube-state-metrics": {"enabled": False},
+                "prometheus-node-exporter": {"enabled": False},
+                "prometheus-pushgateway": {"enabled": False},
+                "server": {"retention": "2d", "persistentVolume": {"size": "8Gi"}},
+            },
+            child,
+        )
+        self.handle = Autoscaling(
+            prometheus_url=f"http://prometheus-server.{MONITORING_NAMESPACE}.svc.cluster.local",
+            monitoring_namespace=MONITORING_NAMESPACE,
+            ready=[keda, prometheus],
+        )
+        self.register_outputs({"prometheusUrl": self.handle.prometheus_url})

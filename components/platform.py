@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pulumi
 
-from .addons import Autoscaling, install_autoscaling
 from .cloud import (
     Cloud,
     ClusterRef,
@@ -25,7 +24,6 @@ class GpuPlatform(pulumi.ComponentResource):
     placement: Placement
     registry: RegistryRef | None
     kubeconfig: pulumi.Output[str] | None
-    autoscaling: Autoscaling
     identity: WorkloadIdentity
 
     def __init__(
@@ -42,7 +40,6 @@ class GpuPlatform(pulumi.ComponentResource):
         self.cluster = cloud.cluster(self, self.key)
         self.placement = cloud.gpu_pool(self, self.cluster)
         self.registry = cloud.registry(self, self.key)
-        self.autoscaling = install_autoscaling(name, self.cluster, self)
         self.identity = cloud.workload_identity(self, *workload)
         self.kubeconfig = self.cluster.kubeconfig
         self.register_outputs(

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from .cloud_args import cloud_for
+from .cloud_args import cluster_for
 from .errors import SettingsError
+from .service_args import engine_workload
 from .settings import StackSettings
 from .synth import Plan, plan_validated
 
@@ -26,7 +27,7 @@ def _plan_group(group: list[Parsed]) -> list[Plan]:
     # The cloud adapters finish validation (shapes, versions). They import their SDK modules,
     # which is why this happens here, in parallel, rather than in the parent beforehand.
     for settings, _, _ in group:
-        cloud_for(settings)
+        cluster_for(settings, engine_workload(settings))
     return [plan_validated(*stack) for stack in group]
 
 

@@ -6,6 +6,7 @@ import pulumi
 
 from llmplane.components.addons import Autoscaling
 from llmplane.components.cloud import Placement
+from llmplane.components.cluster import GpuClusterTarget, Workload
 from llmplane.components.inference import (
     AutoscalingArgs,
     GatewayArgs,
@@ -15,7 +16,6 @@ from llmplane.components.inference import (
     WakeScheduleArgs,
 )
 from llmplane.components.naming import dns_label, labels
-from llmplane.components.platform import GpuPlatform
 
 from .cloud_args import as_secret
 from .serving import Serving
@@ -78,8 +78,13 @@ def placement_args(placement: Placement) -> PlacementArgs:
     )
 
 
+def engine_workload(settings: StackSettings) -> Workload:
+    """The engine's ServiceAccount, which the service names OBJECT_NAME: the cloud identity's."""
+    return Workload(service_namespace(settings), OBJECT_NAME)
+
+
 def autoscaling_args(autoscaling: Autoscaling) -> AutoscalingArgs:
-    """The platform's KEDA and Prometheus as the component's input."""
+    """The cluster's KEDA and Prometheus as the component's input."""
     # The URL as an Output of the two chart releases: the ScaledObject then waits for them
     # (KEDA brings the ScaledObject CRD), as a dependency the engine records.
     url = pulumi.Output.all(*(resource.urn for resource in autoscaling.ready)).apply(
@@ -91,7 +96,10 @@ def autoscaling_args(autoscaling: Autoscaling) -> AutoscalingArgs:
 
 
 def service_args(
-    settings: StackSettings, serving: Serving, platform: GpuPlatform
+    settings: StackSettings,
+    serving: Serving,
+    platform: GpuClusterTarget,
+    autoscaling: Autoscaling,
 ) -> InferenceServiceArgs:
     """Everything the stack's InferenceService is built from, sized once by `serving_for`."""
     request = serving.request
@@ -115,7 +123,7 @@ def service_args(
         shm_gib=serving.shm_gib,
         service_account_annotations=dict(platform.identity.annotations),
         pod_labels=dict(platform.identity.pod_labels),
-        autoscaling=autoscaling_args(platform.autoscaling),
+        autoscaling=autoscaling_args(autoscaling),
     )
     # Unset values stay out of the args, so that the component's defaults (the engine's own,
     # for the token limits) apply to them.
@@ -149,7 +157,7 @@ def service_args(
     return args
 
 
-def _platform_args(args: InferenceServiceArgs, platform: GpuPlatform) -> None:
+def _platform_args(args: InferenceServiceArgs, platform: GpuClusterTarget) -> None:
     """What the cluster adds where it has it: a registry mirror, internal LB, shared cache."""
     if platform.registry is not None:
         args["image_registry"] = platform.registry.prefix

@@ -24,9 +24,10 @@ from llmplane.components.naming import PROJECT
 from llmplane.policies.rules import SECRET
 
 from . import sdk_loader
-from .cloud_args import cloud_for
+from .cloud_args import cluster_for
 from .cost import expected_gpu_nodes, price_plan
 from .mocks import PlanMocks, with_auto_name
+from .service_args import engine_workload
 from .serving import serving_for
 from .settings import StackSettings, parse
 from .stackfile import read_stack_file
@@ -158,7 +159,7 @@ def parse_stack_file(path: Path) -> tuple[StackSettings, dict[str, Any], frozens
 def validate_stack_file(path: Path) -> tuple[StackSettings, dict[str, Any], frozenset[str]]:
     """Read and validate a stack file fully; raise SettingsError before anything runs."""
     parsed = parse_stack_file(path)
-    cloud_for(parsed[0])
+    cluster_for(parsed[0], engine_workload(parsed[0]))
     return parsed
 
 

@@ -1,15 +1,18 @@
 """Stack settings -> the per-cloud components' typed args, and the one branch on the cloud.
 
 Each module (aws, azure, gcp, kubernetes) turns a validated StackSettings into its cloud's args
-class; `cloud_for` picks the adapter; the helpers below are what every managed cloud shares.
+class; `cluster_for` picks the cluster component; the helpers below serve every managed cloud.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pulumi
 from pydantic import SecretStr
 
-from llmplane.components.cloud import Cloud, GpuPoolSpec
+from llmplane.components.cloud import GpuPoolSpec
+from llmplane.components.cluster import GpuClusterTarget, Workload
 
 from ..errors import SettingsError
 from ..serving import serving_for
@@ -21,48 +24,54 @@ def as_secret(value: SecretStr | None) -> pulumi.Output[str] | None:
     return pulumi.Output.secret(value.get_secret_value()) if value is not None else None
 
 
-def cloud_for(settings: StackSettings) -> Cloud:
-    """The adapter for the stack's cloud, built from its args: the program's one branch on cloud."""
+ClusterFactory = Callable[[str, pulumi.ResourceOptions | None], GpuClusterTarget]
+"""Builds the stack's cluster component under a name; its args are already built and checked."""
+
+
+def cluster_for(settings: StackSettings, workload: Workload) -> ClusterFactory:
+    """The stack's cluster component, args checked now, built when called: the one cloud branch.
+
+    `workload` is the ServiceAccount the managed clouds bind a cloud identity to. Building the
+    args is where both the settings rules' last checks and the components' own checks run, so
+    calling this without building anything validates a stack (the planner does, before forking).
+    """
     try:
-        return _adapter(settings)
+        return _factory(settings, workload)
     except ValueError as error:
-        # The components check their args in their own terms; the settings rules should have
-        # refused the stack first, and this keeps the one-line contract if one ever does not.
-        raise SettingsError(
-            settings.stack,
-            "llmplane:cloud",
-            f"the {settings.cloud} target refuses the stack: {error}",
-            "fix the stack's settings for that target",
-        ) from None
+        raise refusal(settings, error) from None
 
 
-def _adapter(settings: StackSettings) -> Cloud:
+def refusal(settings: StackSettings, error: ValueError) -> SettingsError:
+    """A component's ValueError as the one-line error, for what the settings rules let through."""
+    # The components check their args in their own terms; the settings rules should have refused
+    # the stack first, and this keeps the one-line contract if one ever does not.
+    return SettingsError(
+        settings.stack,
+        "llmplane:cloud",
+        f"the {settings.cloud} target refuses the stack: {error}",
+        "fix the stack's settings for that target",
+    )
+
+
+def _factory(settings: StackSettings, workload: Workload) -> ClusterFactory:
     # Each branch imports its own cloud's modules, so planning one cloud never loads another's SDK.
     match settings.cloud:
         case "aws":
-            from llmplane.components.aws import AwsCloud
+            from .aws import aws_cluster
 
-            from .aws import aws_args
-
-            return AwsCloud(aws_args(settings))
+            return aws_cluster(settings, workload)
         case "azure":
-            from llmplane.components.azure import AzureCloud
+            from .azure import azure_cluster
 
-            from .azure import azure_args
-
-            return AzureCloud(azure_args(settings))
+            return azure_cluster(settings, workload)
         case "gcp":
-            from llmplane.components.gcp import GcpCloud
+            from .gcp import gcp_cluster
 
-            from .gcp import gcp_args
-
-            return GcpCloud(gcp_args(settings))
+            return gcp_cluster(settings, workload)
         case "kubernetes":
-            from llmplane.components.kubernetes import ExistingCluster
+            from .kubernetes import kubernetes_cluster
 
-            from .kubernetes import kubernetes_args
-
-            return ExistingCluster(kubernetes_args(settings))
+            return kubernetes_cluster(settings)
 
 
 def pool_spec(settings: StackSettings) -> GpuPoolSpec:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from llmplane.components.aws import DEFAULT_VERSION, SUPPORTED_VERSIONS
 from llmplane.components.aws.args import AwsCloudArgs, AwsNetworkArgs, EksControlPlaneArgs
+from llmplane.components.cluster import Workload
 from llmplane.components.engines import ENGINES
 from llmplane.components.naming import dns_label, tags
 
 from ..catalog import interchangeable
 from ..settings import StackSettings
-from . import kubernetes_version, mirror_credentials, pool_spec
+from . import ClusterFactory, kubernetes_version, mirror_credentials, pool_spec
 
-__all__ = ["SPOT_FALLBACKS", "aws_args"]
+__all__ = ["SPOT_FALLBACKS", "aws_args", "aws_cluster"]
 
 # Instance types a spot GPU group may fall back to, after the stack's own: two more capacity
 # pools survive most single-type shortages without spreading over much dearer machines.
@@ -52,3 +53,13 @@ def aws_args(settings: StackSettings) -> AwsCloudArgs:
         spot_fallbacks=tuple(interchangeable(pool.shape)[:SPOT_FALLBACKS]) if pool.spot else (),
         mirror_credentials=mirror_credentials(settings),
     )
+
+
+def aws_cluster(settings: StackSettings, workload: Workload) -> ClusterFactory:
+    """The stack's aws cluster component, its args built (and checked) now."""
+    from llmplane.components.aws import AwsCloud
+    from llmplane.components.platform import GpuPlatform
+
+    adapter = AwsCloud(aws_args(settings))
+    pair = (workload.namespace, workload.service_account)
+    return lambda name, opts=None: GpuPlatform(name, adapter, opts, workload=pair)

@@ -10,13 +10,14 @@ from llmplane.components.azure.args import (
     AzureNetworkArgs,
     ExistingSubnets,
 )
+from llmplane.components.cluster import Workload
 from llmplane.components.engines import ENGINES
 from llmplane.components.naming import dns_label, tags
 
 from ..settings import NetworkSettings, StackSettings
-from . import kubernetes_version, mirror_credentials, pool_spec
+from . import ClusterFactory, kubernetes_version, mirror_credentials, pool_spec
 
-__all__ = ["azure_args"]
+__all__ = ["azure_args", "azure_cluster"]
 
 
 def azure_args(settings: StackSettings) -> AzureCloudArgs:
@@ -56,3 +57,13 @@ def existing_subnets(network: NetworkSettings) -> ExistingSubnets | None:
             endpoints=network.endpoint_subnet_id,
         )
     return None
+
+
+def azure_cluster(settings: StackSettings, workload: Workload) -> ClusterFactory:
+    """The stack's azure cluster component, its args built (and checked) now."""
+    from llmplane.components.azure import AzureCloud
+    from llmplane.components.platform import GpuPlatform
+
+    adapter = AzureCloud(azure_args(settings))
+    pair = (workload.namespace, workload.service_account)
+    return lambda name, opts=None: GpuPlatform(name, adapter, opts, workload=pair)

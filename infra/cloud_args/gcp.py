@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from llmplane.components.cluster import Workload
 from llmplane.components.engines import ENGINES
 from llmplane.components.gcp.args import GcpCloudArgs, GcpNetworkArgs, GkeControlPlaneArgs
 from llmplane.components.gcp.gke import SUPPORTED_VERSIONS
@@ -9,9 +10,9 @@ from llmplane.components.naming import dns_label, tags
 
 from ..errors import SettingsError
 from ..settings import StackSettings
-from . import kubernetes_version, mirror_credentials, pool_spec
+from . import ClusterFactory, kubernetes_version, mirror_credentials, pool_spec
 
-__all__ = ["gcp_args"]
+__all__ = ["gcp_args", "gcp_cluster"]
 
 
 def gcp_args(settings: StackSettings) -> GcpCloudArgs:
@@ -50,3 +51,13 @@ def gcp_args(settings: StackSettings) -> GcpCloudArgs:
         network=GcpNetworkArgs(cidr=settings.network.cidr),
         mirror_credentials=mirror_credentials(settings),
     )
+
+
+def gcp_cluster(settings: StackSettings, workload: Workload) -> ClusterFactory:
+    """The stack's gcp cluster component, its args built (and checked) now."""
+    from llmplane.components.gcp import GcpCloud
+    from llmplane.components.platform import GpuPlatform
+
+    adapter = GcpCloud(gcp_args(settings))
+    pair = (workload.namespace, workload.service_account)
+    return lambda name, opts=None: GpuPlatform(name, adapter, opts, workload=pair)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from llmplane.components.kubernetes import ExistingClusterArgs
 
 from ..settings import StackSettings
-from . import as_secret
+from . import ClusterFactory, as_secret
 
-__all__ = ["kubernetes_args"]
+__all__ = ["kubernetes_args", "kubernetes_cluster"]
 
 
 def kubernetes_args(settings: StackSettings) -> ExistingClusterArgs:
@@ -20,3 +20,12 @@ def kubernetes_args(settings: StackSettings) -> ExistingClusterArgs:
         taint_keys=gpu.taint_keys,
         gpu_resource=gpu.resource_name,
     )
+
+
+def kubernetes_cluster(settings: StackSettings) -> ClusterFactory:
+    """The existing-cluster component: a provider for the user's cluster and their GPU nodes."""
+    from llmplane.components.kubernetes import ExistingCluster
+    from llmplane.components.platform import GpuPlatform
+
+    adapter = ExistingCluster(kubernetes_args(settings))
+    return lambda name, opts=None: GpuPlatform(name, adapter, opts)
