@@ -16,12 +16,11 @@ from pathlib import Path
 
 _FOLDER = Path(__file__).resolve().parent
 
-# Python puts the folder it runs first on sys.path. That folder is components/, whose platform.py
-# would shadow the standard library's `platform` (which uuid, and so `import pulumi`, needs) and
-# kubernetes.py the Kubernetes client. The repository root takes its place, so that `components`
-# imports as the package it is.
+# Python puts the folder it runs first on sys.path. That folder is components/, whose modules
+# are llmplane.components' and must not import as top-level ones: kubernetes.py would shadow the
+# Kubernetes client. Everything this file needs comes from the installed llmplane instead.
 if sys.path and Path(sys.path[0] or ".").resolve() == _FOLDER:
-    sys.path[0] = str(_FOLDER.parent)
+    del sys.path[0]
 
 from importlib.metadata import version  # noqa: E402
 

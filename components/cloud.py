@@ -1,10 +1,10 @@
-"""The Cloud protocol and the cloud-neutral handles its adapters return (placement, refs)."""
+"""The cloud-neutral handles cluster components hand to workloads: placement, cluster, registry."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import pulumi
 
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 __all__ = [
     "GPU_TAINT",
     "POOL_LABEL",
-    "Cloud",
     "ClusterRef",
     "GpuPoolSpec",
     "KeyRef",
@@ -143,36 +142,6 @@ def upstream_registry(image: str) -> str:
 def image_path(image: str) -> str:
     """An image's repository path and tag within its registry."""
     return _split_image(image)[1]
-
-
-class Cloud(Protocol):
-    """One deployment target. GpuPlatform calls these in order: key, cluster, GPU pool, registry.
-
-    Each method creates its resources as children of `parent` and returns a handle; a target that
-    has nothing to create for a step returns None (the existing-cluster target creates no key).
-    """
-
-    def key(self, parent: pulumi.Resource) -> KeyRef | None:
-        """The customer-managed key that encrypts secrets, disks and the registry."""
-        ...
-
-    def cluster(self, parent: pulumi.Resource, key: KeyRef | None) -> ClusterRef:
-        """The Kubernetes cluster, and a provider that deploys into it."""
-        ...
-
-    def gpu_pool(self, parent: pulumi.Resource, cluster: ClusterRef) -> Placement:
-        """The GPU nodes, and how pods get scheduled onto them."""
-        ...
-
-    def registry(self, parent: pulumi.Resource, key: KeyRef | None) -> RegistryRef | None:
-        """The private registry that mirrors the engine image."""
-        ...
-
-    def workload_identity(
-        self, parent: pulumi.Resource, namespace: str, service_account: str
-    ) -> WorkloadIdentity:
-        """A cloud identity with no permissions, bound to the engine's ServiceAccount."""
-        ...
 
 
 def require_version(version: str, supported: Sequence[str], platform: str) -> None:

@@ -10,7 +10,6 @@ import pulumi_kubernetes as k8s
 
 from .cloud import (
     ClusterRef,
-    KeyRef,
     Placement,
     RegistryRef,
     Toleration,
@@ -36,44 +35,43 @@ class ExistingClusterArgs:
     """The extended resource name the cluster's device plugin advertises."""
 
 
-class ExistingCluster:
-    """Creates no key, cluster or registry: only a provider for the cluster and a Placement."""
+class ExistingCluster(pulumi.ComponentResource):
+    """A cluster llmplane did not create: a provider for it and where its GPU pods go.
 
-    def __init__(self, args: ExistingClusterArgs) -> None:
-        """Keep the args; the provider is created when cluster() runs."""
-        self._args = args
+    It creates no key, cluster or registry. The provider is explicit, so that nothing silently
+    deploys to whatever cluster the ambient kubeconfig points at.
+    """
 
-    def key(self, parent: pulumi.Resource) -> KeyRef | None:
-        """None: encryption at rest is the cluster owner's business."""
-        return None
+    cluster: ClusterRef
+    placement: Placement
+    registry: RegistryRef | None
+    identity: WorkloadIdentity
+    kubeconfig: pulumi.Output[str] | None
 
-    def cluster(self, parent: pulumi.Resource, key: KeyRef | None) -> ClusterRef:
-        """An explicit provider, so that nothing silently deploys to the ambient kubeconfig."""
-        kubeconfig = self._args.kubeconfig
-        name = f"{parent.pulumi_resource_name}-cluster"
+    def __init__(
+        self,
+        name: str,
+        args: ExistingClusterArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """A Kubernetes provider for the cluster, named `<name>-cluster`, and a Placement."""
+        super().__init__("llmplane:kubernetes:ExistingCluster", name, None, opts)
+        provider_name = f"{name}-cluster"
         provider = k8s.Provider(
-            name,
-            k8s.ProviderArgs(kubeconfig=kubeconfig, context=self._args.kube_context),
-            opts=pulumi.ResourceOptions(parent=parent),
+            provider_name,
+            k8s.ProviderArgs(kubeconfig=args.kubeconfig, context=args.kube_context),
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        return ClusterRef(name=name, provider=provider, kubeconfig=kubeconfig)
-
-    def gpu_pool(self, parent: pulumi.Resource, cluster: ClusterRef) -> Placement:
-        """The GPU nodes the user selected, and the taints they carry."""
-        args = self._args
-        return Placement(
+        self.kubeconfig = args.kubeconfig
+        self.cluster = ClusterRef(name=provider_name, provider=provider, kubeconfig=args.kubeconfig)
+        self.placement = Placement(
             # Sorted, so that the same selector gives the same pod spec whatever its order.
             node_selector=dict(sorted(args.node_selector.items())),
             tolerations=tuple(Toleration(key=key) for key in args.taint_keys),
             gpu_resource=args.gpu_resource,
         )
-
-    def registry(self, parent: pulumi.Resource, key: KeyRef | None) -> RegistryRef | None:
-        """None: images come straight from their public registries."""
-        return None
-
-    def workload_identity(
-        self, parent: pulumi.Resource, namespace: str, service_account: str
-    ) -> WorkloadIdentity:
-        """None to bind: which identity system the cluster has is the owner's business."""
-        return WorkloadIdentity()
+        # Images come straight from their public registries, and which identity system the
+        # cluster has (if any) is its owner's business: nothing to bind.
+        self.registry = None
+        self.identity = WorkloadIdentity()
+        self.register_outputs({"gpuResource": args.gpu_resource})

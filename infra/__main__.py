@@ -4,9 +4,9 @@ import pulumi
 
 from llmplane.components.addons import KedaAutoscaling
 from llmplane.components.inference import InferenceService
-from llmplane.infra.cloud_args import cluster_for, refusal
+from llmplane.infra.cloud_args import cluster_for, engine_workload, refusal
 from llmplane.infra.errors import SettingsError
-from llmplane.infra.service_args import engine_workload, service_args
+from llmplane.infra.service_args import service_args
 from llmplane.infra.serving import gpu_summary, serving_for
 from llmplane.infra.settings import from_pulumi
 

@@ -311,7 +311,8 @@ def price_plan(
     priced = [item for item in ctx.items if item.unit_price is not None]
     fixed = [item for item in priced if not item.usage_based]
     totals = {
-        level: round(sum(getattr(item.monthly(), level) for item in fixed), 2)
+        # fsum: the total must not depend on the order the items come in (it follows URNs).
+        level: round(math.fsum(getattr(item.monthly(), level) for item in fixed), 2)
         for level in ("min", "expected", "max")
     }
     return {

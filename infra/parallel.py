@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from .cloud_args import cluster_for
+from .cloud_args import cluster_for, engine_workload
 from .errors import SettingsError
-from .service_args import engine_workload
 from .settings import StackSettings
 from .synth import Plan, plan_validated
 
@@ -58,14 +57,11 @@ def plan_all(parsed: Sequence[Parsed]) -> list[Plan]:
     # Forking a process that already runs threads (a previous plan's executor) can deadlock.
     if workers < 2 or threading.active_count() > 1:
         return _plan_group(list(parsed))
-    # Every program builds a GpuPlatform (with KEDA and Prometheus) and an InferenceService, and
-    # every plan runs the policy pack: load those once, before the fork, not once per worker.
-    for module in (
-        "llmplane.components.platform",
-        "llmplane.components.inference",
-        "llmplane.policies.offline",
-    ):
+    # Every program builds KEDA and Prometheus and an InferenceService, and every plan runs the
+    # policy pack: load those once, before the fork, not once per worker.
+    for module in ("llmplane.components.addons", "llmplane.components.inference"):
         importlib.import_module(module)
+    importlib.import_module("llmplane.policies.offline")
     importlib.import_module("llmplane.policies.rules").load_all()
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:

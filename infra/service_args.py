@@ -6,7 +6,7 @@ import pulumi
 
 from llmplane.components.addons import Autoscaling
 from llmplane.components.cloud import Placement
-from llmplane.components.cluster import GpuClusterTarget, Workload
+from llmplane.components.cluster import GpuClusterTarget
 from llmplane.components.inference import (
     AutoscalingArgs,
     GatewayArgs,
@@ -15,25 +15,15 @@ from llmplane.components.inference import (
     PlacementArgs,
     WakeScheduleArgs,
 )
-from llmplane.components.naming import dns_label, labels
+from llmplane.components.naming import labels
 
-from .cloud_args import as_secret
+from .cloud_args import OBJECT_NAME, as_secret, service_namespace
 from .serving import Serving
 from .settings import StackSettings
 
-# The engine's Kubernetes objects keep the names they had before the component took its names
-# from its resource name: Service `inference`, so the in-cluster endpoint stays
-# http://inference.<namespace>.svc.cluster.local, and the ServiceAccount that GpuPlatform binds
-# the cloud identity to.
-OBJECT_NAME = "inference"
 # The gateway's objects keep theirs too: the `k8s-load-balancers-internal-or-gated` policy looks
 # for a Secret named `gateway-keys` by default.
 GATEWAY_NAME = "gateway"
-
-
-def service_namespace(settings: StackSettings) -> str:
-    """The namespace the stack's service creates and runs in: llm-<stack>."""
-    return dns_label("llm", settings.stack)
 
 
 def gateway_args(settings: StackSettings) -> GatewayArgs | None:
@@ -62,7 +52,7 @@ def wake_args(settings: StackSettings) -> WakeScheduleArgs | None:
 
 
 def placement_args(placement: Placement) -> PlacementArgs:
-    """GpuPlatform's Placement as the component's input."""
+    """The cluster component's Placement as InferenceService's input."""
     tolerations: list[GpuTolerationArgs] = []
     for toleration in placement.tolerations:
         entry = GpuTolerationArgs(
@@ -76,11 +66,6 @@ def placement_args(placement: Placement) -> PlacementArgs:
         tolerations=tolerations,
         gpu_resource=placement.gpu_resource,
     )
-
-
-def engine_workload(settings: StackSettings) -> Workload:
-    """The engine's ServiceAccount, which the service names OBJECT_NAME: the cloud identity's."""
-    return Workload(service_namespace(settings), OBJECT_NAME)
 
 
 def autoscaling_args(autoscaling: Autoscaling) -> AutoscalingArgs:

@@ -126,8 +126,8 @@ def check_combinations(
 def _check_existing_gpus(settings: StackSettings) -> None:
     """An existing cluster's GPUs against the model, before the program runs.
 
-    A managed cloud's stack is sized when its GPU pool is (cloud_for); an existing cluster has
-    no pool, so its model, context and GPU count are checked here, with the other rules.
+    A managed cloud's stack is sized when its GPU pool's args are built (cluster_for); an
+    existing cluster has no pool, so its model, context and GPU count are checked here.
     """
     if settings.cloud != "kubernetes":
         return

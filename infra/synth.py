@@ -24,10 +24,9 @@ from llmplane.components.naming import PROJECT
 from llmplane.policies.rules import SECRET
 
 from . import sdk_loader
-from .cloud_args import cluster_for
+from .cloud_args import cluster_for, engine_workload
 from .cost import expected_gpu_nodes, price_plan
 from .mocks import PlanMocks, with_auto_name
-from .service_args import engine_workload
 from .serving import serving_for
 from .settings import StackSettings, parse
 from .stackfile import read_stack_file

@@ -1,192 +1,219 @@
-"""The `aws` target: KMS, a VPC, EKS with GPU node groups that scale from zero, and ECR."""
+"""The `aws` target: KMS, a VPC, EKS with GPU node groups that scale from zero, and ECR.
+
+`EksGpuCluster` builds it all as a tree of components; each of them also stands alone
+(a key, a network, a GPU pool for a cluster llmplane did not create, a registry mirror...).
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from ..cloud import (
-    ClusterRef,
-    KeyRef,
-    Placement,
-    RegistryRef,
-    WorkloadIdentity,
-)
+from ..cloud import ClusterRef, Placement, RegistryRef, WorkloadIdentity
 from ..device_plugin import nvidia_device_plugin
-from .account import Account
-from .args import (
-    GPU_VOLUME_GIB,
-    AwsCloudArgs,
-    AwsNetworkArgs,
-    EksControlPlaneArgs,
-)
-from .autoscaler import build_autoscaler
-from .ecr import build_registry
-from .efs import STORAGE_CLASS as SHARED_CACHE_CLASS
-from .efs import build_shared_cache
-from .eks import (
-    DEFAULT_VERSION,
-    SUPPORTED_VERSIONS,
-    EksRef,
-    addon,
-    build_control_plane,
-)
-from .iam import irsa_role, managed_policy
-from .iam_documents import to_json, use_key_for_volumes
-from .kms import build_key
-from .network import NetworkRef, build_network
-from .nodes import build_node_groups, node_role
+from .args import GPU_VOLUME_GIB, AwsNetworkArgs, EksControlPlaneArgs, EksGpuClusterArgs
+from .autoscaler import EksClusterAutoscaler, EksClusterAutoscalerArgs
+from .ecr import EcrMirror, EcrMirrorArgs
+from .efs import EfsSharedCache, EfsSharedCacheArgs
+from .eks import DEFAULT_VERSION, SUPPORTED_VERSIONS, EksControlPlane
+from .iam import EksWorkloadIdentity, EksWorkloadIdentityArgs
+from .kms import KmsKey, KmsKeyArgs
+from .network import AwsNetwork
+from .nodes import EksGpuNodePool, EksGpuNodePoolArgs
 
 __all__ = [
     "DEFAULT_VERSION",
     "GPU_VOLUME_GIB",
     "SUPPORTED_VERSIONS",
-    "AwsCloud",
-    "AwsCloudArgs",
+    "AwsNetwork",
     "AwsNetworkArgs",
+    "EcrMirror",
+    "EcrMirrorArgs",
+    "EfsSharedCache",
+    "EfsSharedCacheArgs",
+    "EksClusterAutoscaler",
+    "EksClusterAutoscalerArgs",
+    "EksControlPlane",
     "EksControlPlaneArgs",
+    "EksGpuCluster",
+    "EksGpuClusterArgs",
+    "EksGpuNodePool",
+    "EksGpuNodePoolArgs",
+    "EksWorkloadIdentity",
+    "EksWorkloadIdentityArgs",
+    "KmsKey",
+    "KmsKeyArgs",
 ]
 
+# The AWS cloud controller's NLB, in the private subnets only.
+INTERNAL_LB_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+}
 
-class AwsCloud:
-    """Implements the Cloud protocol on AWS; one instance per stack run."""
 
-    def __init__(self, args: AwsCloudArgs) -> None:
-        """`args` holds every value the target reads; it never sees the stack's settings."""
-        self._args = args
-        self._region = args.region
-        self._version = args.control_plane.kubernetes_version
-        self._tags = dict(args.tags)
-        self._cluster_name = args.cluster_name
-        self._account: Account | None = None
-        self._eks: EksRef | None = None
-        self._node_role: aws.iam.Role | None = None
-        self._node_role_attachments: list[aws.iam.RolePolicyAttachment] = []
-        # Set by cluster(), which the protocol always calls before gpu_pool() and registry().
-        self._network: NetworkRef | None = None
-        self._key_arn: pulumi.Output[str] | None = None
+class EksGpuCluster(pulumi.ComponentResource):
+    """An EKS GPU cluster: key, VPC, control plane, GPU pool, autoscaler, cache and ECR mirror."""
 
-    def _name(self, parent: pulumi.Resource) -> str:
-        return parent.pulumi_resource_name
+    cluster: ClusterRef
+    """The cluster: its Kubernetes provider `<name>-k8s`, kubeconfig, LB and storage facts."""
+    placement: Placement
+    """Where GPU pods go: the GPU pool's label and taint, nvidia.com/gpu."""
+    registry: RegistryRef | None
+    """The ECR pull-through cache of the engine image's registry; None without credentials."""
+    identity: WorkloadIdentity
+    """The IRSA role bound to `args.workload`, as annotations; empty when no workload is given."""
+    kubeconfig: pulumi.Output[str]
+    """A kubeconfig that runs `aws eks get-token`, a Pulumi secret."""
+    cluster_name: pulumi.Output[str]
+    """The EKS cluster's name, known once EKS has it."""
+    endpoint: pulumi.Output[str]
+    """The API server's URL."""
+    oidc_issuer: pulumi.Output[str]
+    """The cluster's OIDC issuer URL, for more IRSA roles."""
+    oidc_provider_arn: pulumi.Output[str]
+    """The IAM OIDC provider those roles trust."""
+    node_role_arn: pulumi.Output[str]
+    """The role every node runs as, for more node groups (EksGpuNodePool)."""
+    key_arn: pulumi.Output[str]
+    """The customer-managed key that encrypts secrets, volumes, logs and the registry."""
+    vpc_id: pulumi.Output[str]
+    """The VPC the cluster runs in."""
+    private_subnet_ids: list[pulumi.Output[str]]
+    """The private subnets of the nodes."""
 
-    def _account_for(self, parent: pulumi.Resource) -> Account:
-        if self._account is None:
-            self._account = Account.lookup(self._region, parent)
-        return self._account
-
-    def key(self, parent: pulumi.Resource) -> KeyRef | None:
-        """The customer-managed key for EKS secrets, node volumes, ECR and control-plane logs."""
-        account = self._account_for(parent)
-        return build_key(self._name(parent), self._cluster_name, account, self._tags, parent)
-
-    def cluster(self, parent: pulumi.Resource, key: KeyRef | None) -> ClusterRef:
-        """The VPC and the EKS control plane, and a provider that deploys into it."""
-        assert key is not None, "the AWS key step always returns a key"
-        name, account = self._name(parent), self._account_for(parent)
-        network = build_network(name, self._args.network, self._region, self._tags, parent)
-        self._eks = build_control_plane(
+    def __init__(
+        self, name: str, args: EksGpuClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """The nested components, all named `name`, wired to each other's outputs."""
+        super().__init__("llmplane:aws:GpuCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        key = KmsKey(
+            name, KmsKeyArgs(cluster_name=args.cluster_name, region=args.region, tags=tags), child
+        )
+        network = AwsNetwork(
             name,
-            self._cluster_name,
-            self._args.control_plane,
-            network,
-            key.id,
-            account,
-            self._tags,
-            parent,
+            replace(args.network, region=args.region, tags={**tags, **args.network.tags}),
+            child,
         )
-        self._node_role, self._node_role_attachments = node_role(name, account, self._tags, parent)
-        self._network = network
-        self._key_arn = key.id
-        provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=self._eks.kubeconfig,
-            opts=pulumi.ResourceOptions(parent=parent),
+        control_plane = EksControlPlane(
+            name,
+            replace(
+                args.control_plane,
+                cluster_name=args.cluster_name,
+                region=args.region,
+                subnet_ids=network.private_subnet_ids,
+                key_arn=key.arn,
+                tags={**tags, **args.control_plane.tags},
+            ),
+            child,
         )
-        return ClusterRef(
-            name=self._cluster_name,
+        pool = EksGpuNodePool(
+            name,
+            EksGpuNodePoolArgs(
+                cluster_name=control_plane.cluster_name,
+                subnet_ids=network.private_subnet_ids,
+                node_role_arn=control_plane.node_role_arn,
+                key_arn=key.arn,
+                pool=args.pool,
+                spot_fallbacks=args.spot_fallbacks,
+                volume_gib=args.gpu_volume_gib,
+                tags=tags,
+                depends_on=control_plane.node_dependencies,
+            ),
+            child,
+        )
+        provider = k8s.Provider(f"{name}-k8s", kubeconfig=control_plane.kubeconfig, opts=child)
+        # Kubernetes objects wait for the system nodes, where their pods run.
+        on_nodes = [control_plane.system_nodes]
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=provider)
+        nvidia_device_plugin(
+            f"{name}-device-plugin",
+            pool.placement,
+            pulumi.ResourceOptions(parent=self, provider=provider, depends_on=on_nodes),
+        )
+        cache = EfsSharedCache(
+            name,
+            EfsSharedCacheArgs(
+                cluster_name=control_plane.cluster_name,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                node_security_group_id=control_plane.cluster_security_group_id,
+                oidc_provider_arn=control_plane.oidc_provider_arn,
+                oidc_issuer=control_plane.oidc_issuer,
+                key_arn=key.arn,
+                tags=tags,
+                depends_on=on_nodes,
+            ),
+            on_cluster,
+        )
+        EksClusterAutoscaler(
+            name,
+            EksClusterAutoscalerArgs(
+                cluster_name=control_plane.cluster_name,
+                region=args.region,
+                kubernetes_version=args.control_plane.kubernetes_version,
+                oidc_provider_arn=control_plane.oidc_provider_arn,
+                oidc_issuer=control_plane.oidc_issuer,
+                tags=tags,
+                depends_on=on_nodes,
+            ),
+            on_cluster,
+        )
+        mirror = EcrMirror(
+            name,
+            EcrMirrorArgs(
+                repository_name=args.cluster_name,
+                engine_image=args.engine_image,
+                region=args.region,
+                key_arn=key.arn,
+                credentials=args.mirror_credentials,
+                pull_role_names=[control_plane.node_role_name],
+                tags=tags,
+            ),
+            child,
+        )
+        self.identity = (
+            EksWorkloadIdentity(
+                name,
+                EksWorkloadIdentityArgs(
+                    oidc_provider_arn=control_plane.oidc_provider_arn,
+                    oidc_issuer=control_plane.oidc_issuer,
+                    workload=args.workload,
+                    tags=tags,
+                ),
+                child,
+            ).identity
+            if args.workload is not None
+            else WorkloadIdentity()
+        )
+        self.cluster = ClusterRef(
+            name=args.cluster_name,
             provider=provider,
-            kubeconfig=self._eks.kubeconfig,
-            # The AWS cloud controller's NLB, in the private subnets only.
-            internal_lb_annotations={
-                "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-                "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
-            },
-            # EFS, built with the node groups below: one weights cache for every replica.
-            shared_cache_class=SHARED_CACHE_CLASS,
+            kubeconfig=control_plane.kubeconfig,
+            internal_lb_annotations=INTERNAL_LB_ANNOTATIONS,
+            # EFS: one weights cache for every replica.
+            shared_cache_class=cache.storage_class,
         )
-
-    def gpu_pool(self, parent: pulumi.Resource, cluster: ClusterRef) -> Placement:
-        """Node groups, the add-ons that need nodes, the device plugin and the autoscaler."""
-        eks, network, key_arn = self._eks, self._network, self._key_arn
-        assert eks and network and key_arn and self._node_role, "cluster() runs first"
-        name, account = self._name(parent), self._account_for(parent)
-        system, _gpu, placement = build_node_groups(
-            name,
-            eks,
-            network,
-            self._node_role,
-            self._node_role_attachments,
-            key_arn,
-            self._args.pool,
-            self._args.spot_fallbacks,
-            self._args.gpu_volume_gib,
-            self._tags,
-            parent,
-        )
-        addon(name, eks.cluster, "coredns", [system], parent)
-        ebs_role = irsa_role(
-            f"{name}-ebs-csi", eks, "kube-system", "ebs-csi-controller-sa", self._tags, parent
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-ebs-csi",
-            role=ebs_role.name,
-            policy_arn=managed_policy(account, "service-role/AmazonEBSCSIDriverPolicy"),
-            opts=pulumi.ResourceOptions(parent=parent),
-        )
-        aws.iam.RolePolicy(
-            f"{name}-ebs-csi-key",
-            role=ebs_role.id,
-            policy=key_arn.apply(lambda arn: to_json(use_key_for_volumes(arn))),
-            opts=pulumi.ResourceOptions(parent=parent),
-        )
-        addon(name, eks.cluster, "aws-ebs-csi-driver", [system], parent, role_arn=ebs_role.arn)
-        k8s_opts = pulumi.ResourceOptions(
-            parent=parent, provider=cluster.provider, depends_on=[system]
-        )
-        nvidia_device_plugin(f"{name}-device-plugin", placement, k8s_opts)
-        build_shared_cache(
-            name, eks, network, key_arn, account, [system], self._tags, parent, k8s_opts
-        )
-        build_autoscaler(name, eks, account, self._version, self._tags, parent, k8s_opts)
-        return placement
-
-    def workload_identity(
-        self, parent: pulumi.Resource, namespace: str, service_account: str
-    ) -> WorkloadIdentity:
-        """An IRSA role only the engine's ServiceAccount can assume, with no policy attached."""
-        assert self._eks is not None, "cluster() runs first"
-        role = irsa_role(
-            f"{self._name(parent)}-engine",
-            self._eks,
-            namespace,
-            service_account,
-            self._tags,
-            parent,
-        )
-        return WorkloadIdentity(annotations={"eks.amazonaws.com/role-arn": role.arn})
-
-    def registry(self, parent: pulumi.Resource, key: KeyRef | None) -> RegistryRef | None:
-        """ECR, and the pull-through cache the nodes pull the engine image through."""
-        assert key is not None and self._node_role is not None, "key() and cluster() run first"
-        return build_registry(
-            self._name(parent),
-            self._cluster_name,
-            self._args.engine_image,
-            key.id,
-            self._account_for(parent),
-            self._args.mirror_credentials,
-            self._node_role,
-            self._tags,
-            parent,
+        self.placement = pool.placement
+        self.registry = mirror.registry
+        self.kubeconfig = control_plane.kubeconfig
+        self.cluster_name = control_plane.cluster_name
+        self.endpoint = control_plane.endpoint
+        self.oidc_issuer = control_plane.oidc_issuer
+        self.oidc_provider_arn = control_plane.oidc_provider_arn
+        self.node_role_arn = control_plane.node_role_arn
+        self.key_arn = key.arn
+        self.vpc_id = network.vpc_id
+        self.private_subnet_ids = network.private_subnet_ids
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "keyArn": self.key_arn,
+                "oidcIssuer": self.oidc_issuer,
+                "registry": mirror.prefix,
+            }
         )

@@ -1,4 +1,4 @@
-"""Who and where a stack deploys on AWS: account id, partition and region, looked up once."""
+"""Who and where a stack deploys on AWS: account id, partition and region, per component."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-__all__ = ["Account"]
+__all__ = ["Account", "partition_of"]
 
 
 @dataclass(frozen=True)
@@ -23,5 +23,10 @@ class Account:
         """Ask STS who we are; offline the mocks answer with a fixed, obviously fake account."""
         opts = pulumi.InvokeOutputOptions(parent=parent)
         identity = aws.get_caller_identity_output(opts=opts)
-        partition = aws.get_partition_output(opts=opts)
-        return Account(id=identity.account_id, partition=partition.partition, region=region)
+        return Account(id=identity.account_id, partition=partition_of(parent), region=region)
+
+
+def partition_of(parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The partition (aws, aws-cn, aws-us-gov) that managed policy ARNs are written in."""
+    opts = pulumi.InvokeOutputOptions(parent=parent)
+    return aws.get_partition_output(opts=opts).partition

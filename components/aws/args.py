@@ -1,4 +1,4 @@
-"""What the AWS target takes: plain, typed values, so any program can build it without settings."""
+"""What EksGpuCluster takes: plain, typed values, so any program can build it without settings."""
 
 from __future__ import annotations
 
@@ -8,21 +8,19 @@ from dataclasses import dataclass, field
 import pulumi
 
 from ..cloud import GpuPoolSpec, require_cloud
+from ..cluster import Workload
 from ..naming import dns_label
 from ..shapes import Shape
 from .eks import EksControlPlaneArgs
 from .network import AwsNetworkArgs
+from .nodes import GPU_VOLUME_GIB
 
-__all__ = ["GPU_VOLUME_GIB", "AwsCloudArgs", "AwsNetworkArgs", "EksControlPlaneArgs"]
-
-# Room for the node image, the container images (an engine image is about 10 GB) and a model
-# cache; the sizing engine will derive this from the model.
-GPU_VOLUME_GIB = 200
+__all__ = ["GPU_VOLUME_GIB", "AwsNetworkArgs", "EksControlPlaneArgs", "EksGpuClusterArgs"]
 
 
 @dataclass(frozen=True)
-class AwsCloudArgs:
-    """Everything AwsCloud builds from: region, names, tags, cluster, network, pool, mirror."""
+class EksGpuClusterArgs:
+    """Everything EksGpuCluster builds from: region, names, tags, cluster, network, pool, mirror."""
 
     region: str
     """The AWS region every resource goes in, e.g. us-east-1."""
@@ -35,7 +33,7 @@ class AwsCloudArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on every taggable resource (policies expect project, stack and managed-by)."""
     control_plane: EksControlPlaneArgs = field(default_factory=EksControlPlaneArgs)
-    """The EKS control plane: Kubernetes version, endpoint exposure, admins."""
+    """The EKS control plane's choices: Kubernetes version, endpoint exposure, admins."""
     network: AwsNetworkArgs = field(default_factory=AwsNetworkArgs)
     """The VPC: a new one, or an existing one with its subnets."""
     spot_fallbacks: Sequence[Shape] = ()
@@ -44,6 +42,8 @@ class AwsCloudArgs:
     """User name and secret token on the engine image's registry; None: no pull-through cache."""
     gpu_volume_gib: int = GPU_VOLUME_GIB
     """Root volume of a GPU node: node image, engine image and a model cache."""
+    workload: Workload | None = None
+    """The ServiceAccount to bind an IRSA role (with no permissions) to; None: no identity."""
 
     def __post_init__(self) -> None:
         """Refuse values AWS would reject later, with a message that names the field."""
@@ -55,6 +55,17 @@ class AwsCloudArgs:
                 " (lowercase letters, digits and '-', at most 63 characters)"
             )
         for shape in (self.pool.shape, *self.spot_fallbacks):
-            require_cloud(shape, "aws", "AwsCloud")
+            require_cloud(shape, "aws", "EksGpuCluster")
         if self.gpu_volume_gib <= 0:
             raise ValueError(f"gpu_volume_gib is {self.gpu_volume_gib}; it must be positive")
+        # The composite wires these from its own fields and children; a second value would lose.
+        for name, value in self.control_plane.wiring.items():
+            if value is not None:
+                raise ValueError(
+                    f"control_plane.{name} is set; EksGpuCluster sets it from its own args"
+                )
+        if self.network.region not in (None, self.region):
+            raise ValueError(
+                f"network.region is {self.network.region!r}, not the cluster's {self.region!r};"
+                " leave it None"
+            )

@@ -8,6 +8,9 @@ where Karpenter needs its Helm chart and CRDs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
@@ -41,7 +44,6 @@ from pulumi_kubernetes.rbac.v1 import PolicyRuleArgs, RoleRefArgs, SubjectArgs
 
 from ..cloud import POOL_LABEL
 from .account import Account
-from .eks import EksRef
 from .iam import irsa_role
 from .iam_documents import cluster_autoscaler, to_json
 
@@ -53,8 +55,9 @@ __all__ = [
     "NAMESPACE",
     "NAMESPACE_RULES",
     "TOKEN_DIR",
+    "EksClusterAutoscaler",
+    "EksClusterAutoscalerArgs",
     "api_token_volume",
-    "build_autoscaler",
 ]
 
 NAME = "cluster-autoscaler"
@@ -168,27 +171,95 @@ def api_token_volume() -> VolumeArgs:
     )
 
 
-def build_autoscaler(
+@dataclass(frozen=True, kw_only=True)
+class EksClusterAutoscalerArgs:
+    """The EKS cluster whose tagged Auto Scaling groups the autoscaler grows and shrinks."""
+
+    cluster_name: pulumi.Input[str]
+    """The EKS cluster's name, which the groups' auto-discovery tags name."""
+    region: str
+    """The cluster's AWS region."""
+    kubernetes_version: str
+    """The cluster's minor version; the autoscaler's must match it."""
+    oidc_provider_arn: pulumi.Input[str]
+    """The cluster's IAM OIDC provider, which the autoscaler's IRSA role trusts."""
+    oidc_issuer: pulumi.Input[str]
+    """The cluster's OIDC issuer URL."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the IAM role."""
+    depends_on: Sequence[pulumi.Resource] = ()
+    """What the Kubernetes objects wait for: the nodes the autoscaler itself runs on."""
+
+    def __post_init__(self) -> None:
+        """Refuse a version with no autoscaler release or an empty region, naming the field."""
+        if self.kubernetes_version not in IMAGES:
+            raise ValueError(
+                f"kubernetes_version {self.kubernetes_version} has no cluster-autoscaler image;"
+                f" use one of: {', '.join(IMAGES)}"
+            )
+        if not self.region:
+            raise ValueError("region is empty; name the AWS region, e.g. us-east-1")
+
+
+class EksClusterAutoscaler(pulumi.ComponentResource):
+    """The cluster autoscaler, on the system nodes, with an IRSA role scoped to this cluster."""
+
+    role_arn: pulumi.Output[str]
+    """The IRSA role the autoscaler runs as."""
+
+    def __init__(
+        self,
+        name: str,
+        args: EksClusterAutoscalerArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """`<name>-autoscaler`: role, policy, ServiceAccount, RBAC and the Deployment.
+
+        The Kubernetes objects use the `kubernetes` provider that `opts` gives (provider or
+        providers), as any child of a component does.
+        """
+        super().__init__("llmplane:aws:ClusterAutoscaler", name, None, opts)
+        role = irsa_role(
+            f"{name}-autoscaler",
+            args.oidc_provider_arn,
+            args.oidc_issuer,
+            NAMESPACE,
+            NAME,
+            args.tags,
+            self,
+        )
+        account = Account.lookup(args.region, self)
+        region = args.region
+        aws.iam.RolePolicy(
+            f"{name}-autoscaler",
+            role=role.id,
+            policy=pulumi.Output.all(account.partition, account.id, args.cluster_name).apply(
+                lambda values: to_json(cluster_autoscaler(values[0], region, values[1], values[2]))
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        k8s_opts = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
+        _kubernetes_objects(
+            name,
+            role.arn,
+            pulumi.Output.from_input(args.cluster_name),
+            region,
+            args.kubernetes_version,
+            k8s_opts,
+        )
+        self.role_arn = role.arn
+        self.register_outputs({"roleArn": self.role_arn})
+
+
+def _kubernetes_objects(
     name: str,
-    eks: EksRef,
-    account: Account,
+    role_arn: pulumi.Output[str],
+    cluster_name: pulumi.Output[str],
+    region: str,
     version: str,
-    tags: dict[str, str],
-    parent: pulumi.Resource,
     k8s_opts: pulumi.ResourceOptions,
 ) -> k8s.apps.v1.Deployment:
-    """IRSA role with least privilege, RBAC, and the autoscaler on the system nodes."""
-    role = irsa_role(f"{name}-autoscaler", eks, NAMESPACE, NAME, tags, parent)
-    aws.iam.RolePolicy(
-        f"{name}-autoscaler",
-        role=role.id,
-        policy=pulumi.Output.all(account.partition, account.id, eks.name).apply(
-            lambda values: to_json(
-                cluster_autoscaler(values[0], account.region, values[1], values[2])
-            )
-        ),
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
+    """The ServiceAccount, RBAC and Deployment of the autoscaler."""
     labels = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "llmplane"}
     meta = ObjectMetaArgs(name=NAME, namespace=NAMESPACE, labels=labels)
     account_ = k8s.core.v1.ServiceAccount(
@@ -197,7 +268,7 @@ def build_autoscaler(
             name=NAME,
             namespace=NAMESPACE,
             labels=labels,
-            annotations={"eks.amazonaws.com/role-arn": role.arn},
+            annotations={"eks.amazonaws.com/role-arn": role_arn},
         ),
         opts=k8s_opts,
     )
@@ -260,7 +331,7 @@ def build_autoscaler(
                             name=NAME,
                             image=IMAGES[version],
                             command=["./cluster-autoscaler"],
-                            args=eks.name.apply(
+                            args=cluster_name.apply(
                                 lambda cluster: [
                                     "--cloud-provider=aws",
                                     f"--node-group-auto-discovery={discovery}{cluster}",
@@ -271,7 +342,7 @@ def build_autoscaler(
                                     "--expander=least-waste",
                                 ]
                             ),
-                            env=[EnvVarArgs(name="AWS_REGION", value=account.region)],
+                            env=[EnvVarArgs(name="AWS_REGION", value=region)],
                             image_pull_policy="Always",
                             ports=[ContainerPortArgs(name="health", container_port=HEALTH_PORT)],
                             liveness_probe=_health(),

@@ -8,49 +8,50 @@ import pulumi
 import pulumi_azure_native as azure
 import pulumi_kubernetes as k8s
 
-from ..cloud import (
-    ClusterRef,
-    KeyRef,
-    Placement,
-    RegistryRef,
-    WorkloadIdentity,
-    require_cloud,
-    require_version,
-)
+from ..cloud import ClusterRef, KeyRef, Placement, RegistryRef, WorkloadIdentity
 from ..device_plugin import nvidia_device_plugin
-from .acr import build_acr
-from .aks import (
-    SUPPORTED_VERSIONS,
-    Identities,
-    build_cluster,
-    build_gpu_pool,
-    kubeconfig,
-)
+from .acr import AcrMirror
+from .aks import AksControlPlane, AksGpuNodePool, AksWorkloadIdentity
 from .args import (
+    AcrMirrorArgs,
     AksControlPlaneArgs,
-    AzureCloudArgs,
+    AksControlPlaneSpec,
+    AksGpuClusterArgs,
+    AksGpuNodePoolArgs,
+    AksWorkloadIdentityArgs,
     AzureNetworkArgs,
+    AzureNetworkSpec,
     ExistingSubnets,
+    KeyVaultKeyArgs,
 )
-from .network import VnetRef, build_vnet
-from .roles import (
-    KEY_VAULT_CONTRIBUTOR,
-    KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
-    KEY_VAULT_CRYPTO_USER,
-    MANAGED_IDENTITY_OPERATOR,
-    NETWORK_CONTRIBUTOR,
-    assign,
-)
-from .vault import VaultRef, build_vault
+from .network import AzureNetwork
+from .vault import KeyVaultKey
 
 __all__ = [
+    "AcrMirror",
+    "AcrMirrorArgs",
+    "AksControlPlane",
     "AksControlPlaneArgs",
-    "AzureCloud",
-    "AzureCloudArgs",
+    "AksControlPlaneSpec",
+    "AksGpuCluster",
+    "AksGpuClusterArgs",
+    "AksGpuNodePool",
+    "AksGpuNodePoolArgs",
+    "AksWorkloadIdentity",
+    "AksWorkloadIdentityArgs",
+    "AzureNetwork",
     "AzureNetworkArgs",
+    "AzureNetworkSpec",
     "ExistingSubnets",
+    "KeyVaultKey",
+    "KeyVaultKeyArgs",
     "global_name",
 ]
+
+# Service annotations that put an AKS LoadBalancer Service on an internal address.
+INTERNAL_LB = {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
+# Azure Files Premium, built into AKS: one ReadWriteMany weights cache for all replicas.
+SHARED_CACHE_CLASS = "azurefile-csi-premium"
 
 
 def global_name(seed: str, kind: str, limit: int) -> str:
@@ -60,232 +61,149 @@ def global_name(seed: str, kind: str, limit: int) -> str:
     return f"{base[: limit - len(suffix)]}{suffix}"
 
 
-class AzureCloud:
-    """Implements the Cloud protocol on Azure; one instance per cluster."""
+class AksGpuCluster(pulumi.ComponentResource):
+    """A private AKS cluster with a GPU pool from zero, its key, network and registry mirror."""
 
-    def __init__(self, args: AzureCloudArgs) -> None:
-        """Check the args; nothing is created until the protocol's methods run."""
-        require_version(args.control_plane.kubernetes_version, SUPPORTED_VERSIONS, "AKS")
-        require_cloud(args.gpu_pool.shape, "azure", "AzureCloud")
-        self._args = args
-        self._tags = dict(args.tags)
-        self._cluster_name = args.cluster_name
-        self._group: azure.resources.ResourceGroup | None = None
-        self._client: pulumi.Output[azure.authorization.GetClientConfigResult] | None = None
-        # Set by key() and cluster(), which the protocol always calls first, in that order.
-        self._vault: VaultRef | None = None
-        self._vnet: VnetRef | None = None
-        self._identities: Identities | None = None
-        self._cluster: azure.containerservice.ManagedCluster | None = None
+    cluster: ClusterRef
+    """The cluster: its Kubernetes provider, kubeconfig, internal LB and shared cache facts."""
+    placement: Placement
+    """Where GPU pods go: the GPU pool's label and taints."""
+    registry: RegistryRef | None
+    """The ACR mirror of the engine image."""
+    identity: WorkloadIdentity
+    """The managed identity federated with `args.workload`; empty when there is none."""
+    kubeconfig: pulumi.Output[str] | None
+    """A kubeconfig that logs in with the Azure CLI, a Pulumi secret."""
+    key: KeyRef
+    """The customer-managed key that encrypts etcd, node disks and the registry."""
+    resource_group_name: pulumi.Output[str]
+    """The resource group everything is in."""
+    vault_id: pulumi.Output[str]
+    """The Key Vault's resource id."""
+    cluster_name: pulumi.Output[str]
+    """The AKS cluster's name."""
+    oidc_issuer: pulumi.Output[str]
+    """The cluster's OIDC issuer URL, for more workload identities."""
+    kubelet_principal_id: pulumi.Output[str]
+    """The kubelet identity's principal, which pulls images."""
+    node_subnet_id: pulumi.Output[str]
+    """The subnet the nodes are in, for more node pools."""
 
-    def _group_name(self, parent: pulumi.Resource) -> pulumi.Output[str]:
-        if self._group is None:
-            self._group = azure.resources.ResourceGroup(
-                f"{parent.pulumi_resource_name}-rg",
-                resource_group_name=self._cluster_name,
-                tags=self._tags,
-                opts=pulumi.ResourceOptions(parent=parent),
-            )
-            self._client = azure.authorization.get_client_config_output(
-                opts=pulumi.InvokeOutputOptions(parent=parent)
-            )
-        return self._group.name
-
-    def _subscription(self) -> pulumi.Output[str]:
-        assert self._client is not None, "the resource group is created first"
-        return self._client.subscription_id
-
-    def key(self, parent: pulumi.Resource) -> KeyRef | None:
-        """Key Vault and the customer-managed key for etcd, node disks and the registry."""
-        name, group = parent.pulumi_resource_name, self._group_name(parent)
-        assert self._client is not None
-        self._vault = build_vault(
+    def __init__(
+        self, name: str, args: AksGpuClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Resource group, then key, network, control plane, GPU pool, mirror and identity."""
+        super().__init__("llmplane:azure:GpuCluster", name, None, opts)
+        tags = dict(args.tags)
+        child = pulumi.ResourceOptions(parent=self)
+        group = azure.resources.ResourceGroup(
+            f"{name}-rg", resource_group_name=args.cluster_name, tags=tags, opts=child
+        )
+        client = azure.authorization.get_client_config_output(
+            opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        key = KeyVaultKey(
             name,
-            self._args.vault_name,
-            group,
-            self._client.tenant_id,
-            self._tags,
-            parent,
+            KeyVaultKeyArgs(
+                vault_name=args.vault_name,
+                resource_group_name=group.name,
+                tenant_id=client.tenant_id,
+                tags=tags,
+            ),
+            child,
         )
-        return KeyRef(id=self._vault.key_uri)
-
-    def cluster(self, parent: pulumi.Resource, key: KeyRef | None) -> ClusterRef:
-        """Identities and their roles, the VNet, the disk encryption set, and AKS."""
-        name, group, vault = parent.pulumi_resource_name, self._group_name(parent), self._vault
-        assert vault is not None, "key() runs first"
-        subscription = self._subscription()
-        opts = pulumi.ResourceOptions(parent=parent)
-        identities = Identities(
-            control_plane=azure.managedidentity.UserAssignedIdentity(
-                f"{name}-control-plane", resource_group_name=group, tags=self._tags, opts=opts
-            ),
-            kubelet=azure.managedidentity.UserAssignedIdentity(
-                f"{name}-kubelet", resource_group_name=group, tags=self._tags, opts=opts
-            ),
-        )
-        vnet = self._vnet = build_vnet(name, group, self._args.network, self._tags, parent)
-        self._identities = identities
-        plane = identities.control_plane.principal_id
-        grants = [
-            # Attach the kubelet identity to the nodes it creates.
-            assign(
-                f"{name}-cp-kubelet",
-                MANAGED_IDENTITY_OPERATOR,
-                plane,
-                identities.kubelet.id,
-                subscription,
-                parent,
-            ),
-            # Join nodes and the API server to the VNet and its NAT gateway.
-            assign(
-                f"{name}-cp-network",
-                NETWORK_CONTRIBUTOR,
-                plane,
-                vnet.vnet_id,
-                subscription,
-                parent,
-            ),
-            # KMS: encrypt etcd with the key, and (private vault) set up its private link.
-            assign(
-                f"{name}-cp-crypto",
-                KEY_VAULT_CRYPTO_USER,
-                plane,
-                vault.vault.id,
-                subscription,
-                parent,
-            ),
-            assign(
-                f"{name}-cp-vault",
-                KEY_VAULT_CONTRIBUTOR,
-                plane,
-                vault.vault.id,
-                subscription,
-                parent,
-            ),
-        ]
-        disks = azure.compute.DiskEncryptionSet(
-            f"{name}-disks",
-            resource_group_name=group,
-            identity=azure.compute.EncryptionSetIdentityArgs(type="SystemAssigned"),
-            encryption_type="EncryptionAtRestWithCustomerKey",
-            active_key=azure.compute.KeyForDiskEncryptionSetArgs(
-                key_url=vault.key_uri,
-                source_vault=azure.compute.SourceVaultArgs(id=vault.vault.id),
-            ),
-            rotation_to_latest_key_version_enabled=True,
-            tags=self._tags,
-            opts=opts,
-        )
-        disk_principal = disks.identity.principal_id
-        grants.append(
-            assign(
-                f"{name}-disks-key",
-                KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
-                disk_principal,
-                vault.vault.id,
-                subscription,
-                parent,
-            )
-        )
-        self._cluster = build_cluster(
+        network = AzureNetwork(
             name,
-            self._cluster_name,
-            group,
-            self._args.control_plane,
-            vnet,
-            vault,
-            identities,
-            disks.id,
-            grants,
-            self._tags,
-            parent,
+            AzureNetworkArgs(resource_group_name=group.name, network=args.network, tags=tags),
+            child,
         )
-        config = kubeconfig(group, self._cluster)
-        provider = k8s.Provider(f"{name}-k8s", kubeconfig=config, opts=opts)
-        return ClusterRef(
-            name=self._cluster_name,
-            provider=provider,
-            kubeconfig=config,
-            internal_lb_annotations={
-                "service.beta.kubernetes.io/azure-load-balancer-internal": "true"
-            },
-            # Azure Files Premium, built into AKS: one ReadWriteMany weights cache for all replicas.
-            shared_cache_class="azurefile-csi-premium",
+        plane = AksControlPlane(
+            name,
+            AksControlPlaneArgs(
+                cluster_name=args.cluster_name,
+                resource_group_name=group.name,
+                vnet_id=network.vnet_id,
+                node_subnet_id=network.node_subnet_id,
+                api_subnet_id=network.api_subnet_id,
+                vault_id=key.vault_id,
+                key_uri=key.key_uri,
+                kms_key_id=key.key_uri_with_version,
+                control_plane=args.control_plane,
+                subscription_id=client.subscription_id,
+                tags=tags,
+            ),
+            child,
         )
-
-    def gpu_pool(self, parent: pulumi.Resource, cluster: ClusterRef) -> Placement:
-        """The GPU agent pool and the NVIDIA device plugin (AKS installs only the driver)."""
-        name, group = parent.pulumi_resource_name, self._group_name(parent)
-        assert self._cluster and self._vnet, "cluster() runs first"
-        placement = build_gpu_pool(
-            name, group, self._cluster, self._args.gpu_pool, self._vnet, parent
+        provider = k8s.Provider(f"{name}-k8s", kubeconfig=plane.kubeconfig, opts=child)
+        pool = AksGpuNodePool(
+            name,
+            AksGpuNodePoolArgs(
+                resource_group_name=group.name,
+                cluster_name=plane.cluster_name,
+                gpu_pool=args.gpu_pool,
+                vnet_subnet_id=network.node_subnet_id,
+            ),
+            child,
         )
+        # AKS installs only the driver; the device plugin advertises the GPUs.
         nvidia_device_plugin(
             f"{name}-device-plugin",
-            placement,
-            pulumi.ResourceOptions(parent=parent, provider=cluster.provider),
+            pool.placement,
+            pulumi.ResourceOptions(parent=self, provider=provider),
         )
-        return placement
-
-    def workload_identity(
-        self, parent: pulumi.Resource, namespace: str, service_account: str
-    ) -> WorkloadIdentity:
-        """A managed identity with no roles, federated with the engine's ServiceAccount."""
-        assert self._cluster is not None, "cluster() runs first"
-        name, group = parent.pulumi_resource_name, self._group_name(parent)
-        opts = pulumi.ResourceOptions(parent=parent)
-        identity = azure.managedidentity.UserAssignedIdentity(
-            f"{name}-engine", resource_group_name=group, tags=self._tags, opts=opts
-        )
-        issuer = self._cluster.oidc_issuer_profile.apply(
-            lambda profile: profile.issuer_url if profile is not None else None
-        )
-        azure.managedidentity.FederatedIdentityCredential(
-            f"{name}-engine-federation",
-            resource_group_name=group,
-            resource_name_=identity.name,
-            issuer=issuer.apply(lambda url: url or ""),
-            subject=f"system:serviceaccount:{namespace}:{service_account}",
-            audiences=["api://AzureADTokenExchange"],
-            opts=opts,
-        )
-        return WorkloadIdentity(
-            annotations={"azure.workload.identity/client-id": identity.client_id},
-            pod_labels={"azure.workload.identity/use": "true"},
-        )
-
-    def registry(self, parent: pulumi.Resource, key: KeyRef | None) -> RegistryRef | None:
-        """ACR Premium, private, CMK-encrypted, caching the engine image."""
-        name, group, vault = parent.pulumi_resource_name, self._group_name(parent), self._vault
-        assert vault and self._vnet and self._identities, "key() and cluster() run first"
-        subscription = self._subscription()
-        identity = azure.managedidentity.UserAssignedIdentity(
-            f"{name}-registry",
-            resource_group_name=group,
-            tags=self._tags,
-            opts=pulumi.ResourceOptions(parent=parent),
-        )
-        grant = assign(
-            f"{name}-registry-key",
-            KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
-            identity.principal_id,
-            vault.vault.id,
-            subscription,
-            parent,
-        )
-        args = self._args
-        return build_acr(
+        mirror = AcrMirror(
             name,
-            args.registry_name,
-            group,
-            vault,
-            self._vnet,
-            identity,
-            self._identities.kubelet.principal_id,
-            subscription,
-            args.engine_image,
-            args.mirror_credentials,
-            [grant],
-            self._tags,
-            parent,
+            AcrMirrorArgs(
+                registry_name=args.registry_name,
+                resource_group_name=group.name,
+                vault_id=key.vault_id,
+                key_uri=key.key_uri,
+                vault_name=key.vault_name,
+                endpoint_subnet_id=network.endpoint_subnet_id,
+                vnet_id=network.vnet_id,
+                pull_principal_ids={"kubelet": plane.kubelet_principal_id},
+                engine_image=args.engine_image,
+                credentials=args.mirror_credentials,
+                subscription_id=client.subscription_id,
+                tags=tags,
+            ),
+            child,
+        )
+        identity = WorkloadIdentity()
+        if args.workload is not None:
+            identity = AksWorkloadIdentity(
+                name,
+                AksWorkloadIdentityArgs(
+                    resource_group_name=group.name,
+                    oidc_issuer=plane.oidc_issuer,
+                    workload=args.workload,
+                    tags=tags,
+                ),
+                child,
+            ).identity
+        self.cluster = ClusterRef(
+            name=args.cluster_name,
+            provider=provider,
+            kubeconfig=plane.kubeconfig,
+            internal_lb_annotations=INTERNAL_LB,
+            shared_cache_class=SHARED_CACHE_CLASS,
+        )
+        self.placement = pool.placement
+        self.registry = mirror.registry
+        self.identity = identity
+        self.kubeconfig = plane.kubeconfig
+        self.key = key.key
+        self.resource_group_name = group.name
+        self.vault_id = key.vault_id
+        self.cluster_name = plane.cluster_name
+        self.oidc_issuer = plane.oidc_issuer
+        self.kubelet_principal_id = plane.kubelet_principal_id
+        self.node_subnet_id = network.node_subnet_id
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "keyId": self.key.id,
+                "registry": mirror.prefix,
+                "oidcIssuer": self.oidc_issuer,
+            }
         )

@@ -6,130 +6,168 @@ import pulumi
 import pulumi_azure_native as azure
 
 from ..cloud import RegistryRef, image_path, upstream_registry
-from .network import VnetRef
-from .roles import ACR_PULL, KEY_VAULT_SECRETS_USER, assign
-from .vault import VaultRef, vault_secret
+from .args import AcrMirrorArgs
+from .roles import (
+    ACR_PULL,
+    KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+    KEY_VAULT_SECRETS_USER,
+    assign,
+)
+from .vault import vault_secret
 
-__all__ = ["PRIVATE_ZONE", "RETENTION_DAYS", "build_acr"]
+__all__ = ["PRIVATE_ZONE", "RETENTION_DAYS", "AcrMirror"]
 
 PRIVATE_ZONE = "privatelink.azurecr.io"
 # Untagged manifests are deleted after this many days (a Premium feature).
 RETENTION_DAYS = 7
 
 
-def build_acr(
-    name: str,
-    registry_name: str,
-    group: pulumi.Output[str],
-    vault: VaultRef,
-    vnet: VnetRef,
-    identity: azure.managedidentity.UserAssignedIdentity,
-    kubelet_principal: pulumi.Output[str],
-    subscription_id: pulumi.Output[str],
-    engine_image: str,
-    credentials: tuple[str, pulumi.Output[str]] | None,
-    needs: list[pulumi.Resource],
-    tags: dict[str, str],
-    parent: pulumi.Resource,
-) -> RegistryRef:
-    """The registry, its private endpoint, the kubelet's AcrPull, and the engine's cache rule."""
-    opts = pulumi.ResourceOptions(parent=parent)
-    registry = azure.containerregistry.Registry(
-        f"{name}-acr",
-        registry_name=registry_name,
-        resource_group_name=group,
-        sku=azure.containerregistry.SkuArgs(name="Premium"),
-        admin_user_enabled=False,
-        anonymous_pull_enabled=False,
-        public_network_access="Disabled",
-        network_rule_bypass_options="AzureServices",
-        # The registry API keys user-assigned identities by resource id, known only once created.
-        identity=identity.id.apply(
-            lambda identity_id: azure.containerregistry.IdentityPropertiesArgs(
-                type=azure.containerregistry.ResourceIdentityType.USER_ASSIGNED,
-                user_assigned_identities={
-                    identity_id: azure.containerregistry.UserIdentityPropertiesArgs()
-                },
-            )
-        ),
-        encryption=azure.containerregistry.EncryptionPropertyArgs(
-            status="enabled",
-            key_vault_properties=azure.containerregistry.KeyVaultPropertiesArgs(
-                identity=identity.client_id, key_identifier=vault.key_uri
-            ),
-        ),
-        # Docker Content Trust cannot be enabled on new registries since 2026-05-31 (retired
-        # by Microsoft in favour of Notary Project signatures), so the trust policy stays off.
-        policies=azure.containerregistry.PoliciesArgs(
-            retention_policy=azure.containerregistry.RetentionPolicyArgs(
-                days=RETENTION_DAYS, status="enabled"
-            ),
-            trust_policy=azure.containerregistry.TrustPolicyArgs(status="disabled"),
-        ),
-        tags=tags,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=needs),
-    )
-    _private_endpoint(name, group, registry, vnet, tags, parent)
-    assign(
-        f"{name}-kubelet-acrpull", ACR_PULL, kubelet_principal, registry.id, subscription_id, parent
-    )
+class AcrMirror(pulumi.ComponentResource):
+    """ACR Premium caching the engine image: CMK-encrypted, reached only by a private endpoint."""
 
-    upstream = upstream_registry(engine_image)
-    repository = image_path(engine_image).rsplit(":", 1)[0]
-    credential_set_id: pulumi.Output[str] | None = None
-    if credentials is not None:
-        username, token = credentials
-        user_secret = vault_secret(
-            f"{name}-mirror-user",
-            vault,
-            group,
-            "mirror-username",
-            pulumi.Output.from_input(username),
-            parent,
+    registry_id: pulumi.Output[str]
+    """The registry's resource id: the scope to grant AcrPull on."""
+    prefix: pulumi.Output[str]
+    """The registry's login server, which replaces the engine image's registry host."""
+    registry: RegistryRef | None
+    """The mirror as the cloud-neutral handle."""
+
+    def __init__(
+        self, name: str, args: AcrMirrorArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Its key identity and grant, the registry, its endpoint, AcrPull grants, cache rule."""
+        super().__init__("llmplane:azure:RegistryMirror", name, None, opts)
+        group, tags = args.resource_group_name, dict(args.tags)
+        subscription = args.subscription_id
+        if subscription is None:
+            subscription = azure.authorization.get_client_config_output(
+                opts=pulumi.InvokeOutputOptions(parent=self)
+            ).subscription_id
+        child = pulumi.ResourceOptions(parent=self)
+        identity = azure.managedidentity.UserAssignedIdentity(
+            f"{name}-registry", resource_group_name=group, tags=tags, opts=child
         )
-        token_secret = vault_secret(
-            f"{name}-mirror-token", vault, group, "mirror-token", token, parent
+        grant = assign(
+            f"{name}-registry-key",
+            KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+            identity.principal_id,
+            args.vault_id,
+            subscription,
+            self,
         )
-        credential_set = azure.containerregistry.CredentialSet(
-            f"{name}-upstream",
+        registry = azure.containerregistry.Registry(
+            f"{name}-acr",
+            registry_name=args.registry_name,
+            resource_group_name=group,
+            sku=azure.containerregistry.SkuArgs(name="Premium"),
+            admin_user_enabled=False,
+            anonymous_pull_enabled=False,
+            public_network_access="Disabled",
+            network_rule_bypass_options="AzureServices",
+            # The registry API keys user-assigned identities by resource id, known once created.
+            identity=identity.id.apply(
+                lambda identity_id: azure.containerregistry.IdentityPropertiesArgs(
+                    type=azure.containerregistry.ResourceIdentityType.USER_ASSIGNED,
+                    user_assigned_identities={
+                        identity_id: azure.containerregistry.UserIdentityPropertiesArgs()
+                    },
+                )
+            ),
+            encryption=azure.containerregistry.EncryptionPropertyArgs(
+                status="enabled",
+                key_vault_properties=azure.containerregistry.KeyVaultPropertiesArgs(
+                    identity=identity.client_id, key_identifier=args.key_uri
+                ),
+            ),
+            # Docker Content Trust cannot be enabled on new registries since 2026-05-31 (retired
+            # by Microsoft in favour of Notary Project signatures), so the trust policy stays off.
+            policies=azure.containerregistry.PoliciesArgs(
+                retention_policy=azure.containerregistry.RetentionPolicyArgs(
+                    days=RETENTION_DAYS, status="enabled"
+                ),
+                trust_policy=azure.containerregistry.TrustPolicyArgs(status="disabled"),
+            ),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[grant]),
+        )
+        vnet_id = args.vnet_id
+        if vnet_id is None:
+            # A subnet's resource id is its VNet's id followed by /subnets/<name>.
+            vnet_id = pulumi.Output.from_input(args.endpoint_subnet_id).apply(
+                lambda subnet: subnet.rsplit("/subnets/", 1)[0]
+            )
+        _private_endpoint(name, group, registry, vnet_id, args.endpoint_subnet_id, tags, self)
+        for label, principal in args.pull_principal_ids.items():
+            assign(f"{name}-{label}-acrpull", ACR_PULL, principal, registry.id, subscription, self)
+
+        upstream = upstream_registry(args.engine_image)
+        repository = image_path(args.engine_image).rsplit(":", 1)[0]
+        credential_set_id: pulumi.Output[str] | None = None
+        if args.credentials is not None:
+            assert args.vault_name is not None, "the args refuse credentials without a vault"
+            credential_set_id = _credential_set(name, args, registry, subscription, self)
+        # ghcr.io serves public images without credentials, so the cache works either way.
+        azure.containerregistry.CacheRule(
+            f"{name}-cache",
             registry_name=registry.name,
             resource_group_name=group,
-            credential_set_name="upstream",
-            login_server=upstream,
-            identity=azure.containerregistry.IdentityPropertiesArgs(
-                type=azure.containerregistry.ResourceIdentityType.SYSTEM_ASSIGNED
-            ),
-            auth_credentials=[
-                azure.containerregistry.AuthCredentialArgs(
-                    name="Credential1",
-                    username_secret_identifier=_secret_uri(user_secret),
-                    password_secret_identifier=_secret_uri(token_secret),
-                )
-            ],
-            opts=opts,
+            cache_rule_name="engine",
+            source_repository=f"{upstream}/{repository}",
+            target_repository=repository,
+            credential_set_resource_id=credential_set_id,
+            opts=child,
         )
-        principal = credential_set.identity.principal_id
-        assign(
-            f"{name}-upstream-secrets",
-            KEY_VAULT_SECRETS_USER,
-            principal,
-            vault.vault.id,
-            subscription_id,
-            parent,
-        )
-        credential_set_id = credential_set.id
-    # ghcr.io serves public images without credentials, so the cache works either way.
-    azure.containerregistry.CacheRule(
-        f"{name}-cache",
+        self.registry_id = registry.id
+        self.prefix = registry.login_server
+        self.registry = RegistryRef(prefix=self.prefix)
+        self.register_outputs({"registryId": self.registry_id, "prefix": self.prefix})
+
+
+def _credential_set(
+    name: str,
+    args: AcrMirrorArgs,
+    registry: azure.containerregistry.Registry,
+    subscription_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> pulumi.Output[str]:
+    """The upstream credentials as vault secrets, and a credential set that reads them."""
+    assert args.credentials is not None and args.vault_name is not None
+    username, token = args.credentials
+    group = args.resource_group_name
+    vault_group = args.vault_resource_group_name or group
+    user_secret = vault_secret(
+        f"{name}-mirror-user", args.vault_name, vault_group, "mirror-username", username, parent
+    )
+    token_secret = vault_secret(
+        f"{name}-mirror-token", args.vault_name, vault_group, "mirror-token", token, parent
+    )
+    credential_set = azure.containerregistry.CredentialSet(
+        f"{name}-upstream",
         registry_name=registry.name,
         resource_group_name=group,
-        cache_rule_name="engine",
-        source_repository=f"{upstream}/{repository}",
-        target_repository=repository,
-        credential_set_resource_id=credential_set_id,
-        opts=opts,
+        credential_set_name="upstream",
+        login_server=upstream_registry(args.engine_image),
+        identity=azure.containerregistry.IdentityPropertiesArgs(
+            type=azure.containerregistry.ResourceIdentityType.SYSTEM_ASSIGNED
+        ),
+        auth_credentials=[
+            azure.containerregistry.AuthCredentialArgs(
+                name="Credential1",
+                username_secret_identifier=_secret_uri(user_secret),
+                password_secret_identifier=_secret_uri(token_secret),
+            )
+        ],
+        opts=pulumi.ResourceOptions(parent=parent),
     )
-    return RegistryRef(prefix=registry.login_server)
+    assign(
+        f"{name}-upstream-secrets",
+        KEY_VAULT_SECRETS_USER,
+        credential_set.identity.principal_id,
+        args.vault_id,
+        subscription_id,
+        parent,
+    )
+    return credential_set.id
 
 
 def _secret_uri(secret: azure.keyvault.Secret) -> pulumi.Output[str]:
@@ -138,9 +176,10 @@ def _secret_uri(secret: azure.keyvault.Secret) -> pulumi.Output[str]:
 
 def _private_endpoint(
     name: str,
-    group: pulumi.Output[str],
+    group: pulumi.Input[str],
     registry: azure.containerregistry.Registry,
-    vnet: VnetRef,
+    vnet_id: pulumi.Input[str],
+    subnet_id: pulumi.Input[str],
     tags: dict[str, str],
     parent: pulumi.Resource,
 ) -> None:
@@ -160,14 +199,14 @@ def _private_endpoint(
         private_zone_name=zone.name,
         location="global",
         registration_enabled=False,
-        virtual_network=azure.privatedns.SubResourceArgs(id=vnet.vnet_id),
+        virtual_network=azure.privatedns.SubResourceArgs(id=vnet_id),
         tags=tags,
         opts=opts,
     )
     endpoint = azure.network.PrivateEndpoint(
         f"{name}-acr-endpoint",
         resource_group_name=group,
-        subnet=azure.network.SubnetArgs(id=vnet.endpoint_subnet_id),
+        subnet=azure.network.SubnetArgs(id=subnet_id),
         private_link_service_connections=[
             azure.network.PrivateLinkServiceConnectionArgs(
                 name="registry",

@@ -9,13 +9,14 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
-from ..cloud import POOL_LABEL, GpuPoolSpec, Placement, Toleration
+from ..cloud import POOL_LABEL, Placement, Toleration
 from ..kubeconfig import exec_kubeconfig
 from ..shapes import Shape
-from .network import PODS, SERVICES, NetworkRef
+from .args import SUPPORTED_VERSIONS
+from .network import PODS, SERVICES
 
 if TYPE_CHECKING:
-    from .args import GkeControlPlaneArgs
+    from .args import GkeControlPlaneArgs, GkeGpuNodePoolArgs
 
 __all__ = [
     "ACCELERATOR_LABEL",
@@ -25,9 +26,9 @@ __all__ = [
     "SHARED_CACHE_CLASS",
     "SUPPORTED_VERSIONS",
     "SYSTEM_MACHINE",
+    "GkeControlPlane",
+    "GkeGpuNodePool",
     "accelerator",
-    "build_cluster",
-    "build_pools",
     "kubeconfig",
     "node_config",
     "shared_cache_class",
@@ -44,9 +45,6 @@ NODE_ROLES = ("roles/logging.logWriter", "roles/monitoring.metricWriter")
 # The StorageClass of the shared weights cache: Filestore Basic HDD (100 GiB minimum from GKE
 # 1.33), on the stack's VPC, encrypted with the stack's key.
 SHARED_CACHE_CLASS = "llmplane-filestore"
-# Minors offered for new clusters on the Regular channel, as for EKS and AKS; refresh from
-# `gcloud container get-server-config --region REGION` when GKE moves on.
-SUPPORTED_VERSIONS = ("1.35", "1.36")
 
 
 def accelerator(shape: Shape) -> str:
@@ -56,9 +54,14 @@ def accelerator(shape: Shape) -> str:
     return {"L4": "nvidia-l4", "H100": "nvidia-h100-80gb", "H200": "nvidia-h200-141gb"}[shape.gpu]
 
 
+def _management() -> gcp.container.NodePoolManagementArgs:
+    """GKE repairs and upgrades every pool's nodes itself."""
+    return gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True)
+
+
 def node_config(
-    service_account: pulumi.Output[str],
-    key_id: pulumi.Output[str],
+    service_account: pulumi.Input[str],
+    key_id: pulumi.Input[str] | None,
     machine_type: str,
     labels: dict[str, str],
     spot: bool = False,
@@ -86,27 +89,100 @@ def node_config(
     )
 
 
-def build_cluster(
+class GkeControlPlane(pulumi.ComponentResource):
+    """A regional GKE Standard control plane, its node service account and a CPU system pool."""
+
+    cluster_name: pulumi.Output[str]
+    """The cluster's name."""
+    cluster_id: pulumi.Output[str]
+    """The cluster's id (projects/P/locations/L/clusters/C), which node pools attach to."""
+    endpoint: pulumi.Output[str]
+    """The API server's address (no scheme)."""
+    kubeconfig: pulumi.Output[str]
+    """A kubeconfig that authenticates with gke-gcloud-auth-plugin, a Pulumi secret."""
+    node_service_account_email: pulumi.Output[str]
+    """Email of the service account every node runs as."""
+    node_service_account_member: pulumi.Output[str]
+    """The node service account as an IAM member (serviceAccount:...), for pull access."""
+
+    def __init__(
+        self,
+        name: str,
+        args: GkeControlPlaneArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """The node account and its roles, the cluster `<name>-gke`, the pool `<name>-system`."""
+        super().__init__("llmplane:gcp:ControlPlane", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        account = gcp.serviceaccount.Account(
+            f"{name}-nodes",
+            # Account ids are at most 30 characters.
+            account_id=f"{args.cluster_name}-nodes"[:30],
+            display_name=f"llmplane {args.cluster_name} nodes",
+            opts=child,
+        )
+        roles = [
+            gcp.projects.IAMMember(
+                f"{name}-nodes-{role.split('/')[1]}",
+                project=args.project,
+                role=role,
+                member=account.member,
+                opts=child,
+            )
+            for role in NODE_ROLES
+        ]
+        cluster = _cluster(
+            name,
+            args,
+            account.email,
+            # Secrets encryption needs the GKE service agent's key access first.
+            pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *roles]),
+        )
+        gcp.container.NodePool(
+            f"{name}-system",
+            name="system",
+            cluster=cluster.id,
+            location=args.region,
+            node_count=1,
+            management=_management(),
+            node_config=node_config(
+                account.email, args.key_id, SYSTEM_MACHINE, {POOL_LABEL: "system"}
+            ),
+            # CMEK boot disks need the Compute Engine service agent's key access first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.node_depends_on)),
+        )
+        self.cluster_name = cluster.name
+        self.cluster_id = cluster.id
+        self.endpoint = cluster.endpoint
+        self.kubeconfig = kubeconfig(cluster)
+        self.node_service_account_email = account.email
+        self.node_service_account_member = account.member
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "clusterId": self.cluster_id,
+                "endpoint": self.endpoint,
+                "kubeconfig": self.kubeconfig,
+                "nodeServiceAccountEmail": self.node_service_account_email,
+            }
+        )
+
+
+def _cluster(
     name: str,
-    cluster_name: str,
-    project: str,
-    region: str,
-    plane: GkeControlPlaneArgs,
-    network: NetworkRef,
-    key_id: pulumi.Output[str],
+    args: GkeControlPlaneArgs,
     service_account: pulumi.Output[str],
-    needs: list[pulumi.Resource],
-    labels: dict[str, str],
-    parent: pulumi.Resource,
+    opts: pulumi.ResourceOptions,
 ) -> gcp.container.Cluster:
-    """The regional control plane, as `plane` says; its default pool is removed for ours."""
+    """The regional control plane, as `args` says; its default pool is removed for ours."""
+    plane = args.control_plane
     public = not plane.private_endpoint
     return gcp.container.Cluster(
         f"{name}-gke",
-        name=cluster_name,
-        location=region,
-        network=network.network,
-        subnetwork=network.subnetwork,
+        name=args.cluster_name,
+        location=args.region,
+        network=args.network,
+        subnetwork=args.subnetwork,
         min_master_version=plane.kubernetes_version,
         release_channel=gcp.container.ClusterReleaseChannelArgs(channel="REGULAR"),
         # The Filestore CSI driver backs the weights cache every replica shares.
@@ -145,14 +221,14 @@ def build_cluster(
             ]
         ),
         workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
-            workload_pool=f"{project}.svc.id.goog"
+            workload_pool=f"{args.project}.svc.id.goog"
         ),
         enable_shielded_nodes=True,
         enable_legacy_abac=False,
         # Dataplane V2 (Cilium) enforces NetworkPolicy.
         datapath_provider="ADVANCED_DATAPATH",
         database_encryption=gcp.container.ClusterDatabaseEncryptionArgs(
-            state="ENCRYPTED", key_name=key_id
+            state="ENCRYPTED", key_name=args.key_id
         ),
         binary_authorization=gcp.container.ClusterBinaryAuthorizationArgs(
             evaluation_mode="PROJECT_SINGLETON_POLICY_ENFORCE"
@@ -174,72 +250,68 @@ def build_cluster(
                 issue_client_certificate=False
             )
         ),
-        resource_labels=labels,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=needs),
+        resource_labels=dict(args.labels),
+        opts=opts,
     )
 
 
-def build_pools(
-    name: str,
-    cluster: gcp.container.Cluster,
-    region: str,
-    pool: GpuPoolSpec,
-    service_account: pulumi.Output[str],
-    key_id: pulumi.Output[str],
-    needs: list[pulumi.Resource],
-    parent: pulumi.Resource,
-) -> Placement:
-    """A CPU system pool and the GPU pool; GKE installs the GPU driver and device plugin."""
-    management = gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True)
-    gcp.container.NodePool(
-        f"{name}-system",
-        name="system",
-        cluster=cluster.id,
-        location=region,
-        node_count=1,
-        management=management,
-        node_config=node_config(service_account, key_id, SYSTEM_MACHINE, {POOL_LABEL: "system"}),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=needs),
-    )
-    gpu_type = accelerator(pool.shape)
-    gcp.container.NodePool(
-        f"{name}-gpu",
-        name="gpu",
-        cluster=cluster.id,
-        location=region,
-        initial_node_count=pool.min_nodes,
-        autoscaling=gcp.container.NodePoolAutoscalingArgs(
-            total_min_node_count=pool.min_nodes,
-            total_max_node_count=pool.max_nodes,
-            location_policy="ANY",
-        ),
-        management=management,
-        node_config=node_config(
-            service_account,
-            key_id,
-            pool.shape.name,
-            {POOL_LABEL: "gpu"},
-            spot=pool.spot,
-            accelerators=[
-                gcp.container.NodePoolNodeConfigGuestAcceleratorArgs(
-                    type=gpu_type,
-                    count=pool.shape.gpu_count,
-                    gpu_driver_installation_config=gcp.container.NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs(
-                        gpu_driver_version="LATEST"
-                    ),
-                )
-            ],
-        ),
-        # The autoscaler owns the node count once the pool exists.
-        opts=pulumi.ResourceOptions(
-            parent=parent, depends_on=needs, ignore_changes=["initialNodeCount"]
-        ),
-    )
-    return Placement(
-        node_selector={ACCELERATOR_LABEL: gpu_type, POOL_LABEL: "gpu"},
-        tolerations=(GKE_GPU_TAINT,),
-        gpu_resource="nvidia.com/gpu",
-    )
+class GkeGpuNodePool(pulumi.ComponentResource):
+    """An autoscaling GPU node pool for any GKE cluster; GKE installs its driver and plugin."""
+
+    placement: Placement
+    """Where GPU pods go: the pool's accelerator and pool labels, GKE's GPU taint."""
+    pool_name: pulumi.Output[str]
+    """The node pool's name in the cluster."""
+
+    def __init__(
+        self, name: str, args: GkeGpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """The pool `<name>-<pool_name>`, scaling between the spec's bounds (from zero)."""
+        super().__init__("llmplane:gcp:GpuNodePool", name, None, opts)
+        pool = args.gpu_pool
+        gpu_type = accelerator(pool.shape)
+        node_pool = gcp.container.NodePool(
+            f"{name}-{args.pool_name}",
+            name=args.pool_name,
+            cluster=args.cluster,
+            location=args.location,
+            initial_node_count=pool.min_nodes,
+            autoscaling=gcp.container.NodePoolAutoscalingArgs(
+                total_min_node_count=pool.min_nodes,
+                total_max_node_count=pool.max_nodes,
+                location_policy="ANY",
+            ),
+            management=_management(),
+            node_config=node_config(
+                args.service_account,
+                args.key_id,
+                pool.shape.name,
+                {POOL_LABEL: args.pool_name},
+                spot=pool.spot,
+                accelerators=[
+                    gcp.container.NodePoolNodeConfigGuestAcceleratorArgs(
+                        type=gpu_type,
+                        count=pool.shape.gpu_count,
+                        gpu_driver_installation_config=gcp.container.NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs(
+                            gpu_driver_version="LATEST"
+                        ),
+                    )
+                ],
+            ),
+            # The autoscaler owns the node count once the pool exists.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=list(args.depends_on),
+                ignore_changes=["initialNodeCount"],
+            ),
+        )
+        self.pool_name = node_pool.name
+        self.placement = Placement(
+            node_selector={ACCELERATOR_LABEL: gpu_type, POOL_LABEL: args.pool_name},
+            tolerations=(GKE_GPU_TAINT,),
+            gpu_resource="nvidia.com/gpu",
+        )
+        self.register_outputs({"poolName": self.pool_name, "accelerator": gpu_type})
 
 
 def kubeconfig(cluster: gcp.container.Cluster) -> pulumi.Output[str]:
@@ -261,8 +333,8 @@ def kubeconfig(cluster: gcp.container.Cluster) -> pulumi.Output[str]:
 
 def shared_cache_class(
     name: str,
-    network: NetworkRef,
-    key_id: pulumi.Output[str],
+    network_name: pulumi.Input[str],
+    key_id: pulumi.Input[str],
     grant: pulumi.Resource,
     opts: pulumi.ResourceOptions,
 ) -> k8s.storage.v1.StorageClass:
@@ -273,7 +345,7 @@ def shared_cache_class(
         provisioner="filestore.csi.storage.gke.io",
         parameters={
             "tier": "standard",
-            "network": network.name,
+            "network": network_name,
             "instance-encryption-kms-key": key_id,
         },
         allow_volume_expansion=True,

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_gcp as gcp
 
-__all__ = ["ENCRYPTER", "ROTATION", "AgentGrants", "build_key", "service_agents"]
+if TYPE_CHECKING:
+    from .args import CloudKmsKeyArgs
+
+__all__ = ["ENCRYPTER", "ROTATION", "AgentGrants", "CloudKmsKey", "service_agents"]
 
 # Rotation period in seconds: 90 days, the most CIS and CKV_GCP_43 allow.
 ROTATION = f"{90 * 24 * 3600}s"
@@ -28,7 +32,7 @@ class AgentGrants:
     """Filestore's binding (the shared weights cache's CMEK)."""
 
 
-def service_agents(project_number: pulumi.Output[str]) -> dict[str, pulumi.Output[str]]:
+def service_agents(project_number: pulumi.Input[str]) -> dict[str, pulumi.Output[str]]:
     """The Google-managed identities that encrypt on the project's behalf."""
     domains = {
         "gke": "container-engine-robot",
@@ -36,51 +40,69 @@ def service_agents(project_number: pulumi.Output[str]) -> dict[str, pulumi.Outpu
         "registry": "gcp-sa-artifactregistry",
         "filestore": "cloud-filestore",
     }
+    number = pulumi.Output.from_input(project_number)
     return {
-        agent: project_number.apply(
-            lambda number, domain=domain: (
-                f"serviceAccount:service-{number}@{domain}.iam.gserviceaccount.com"
+        agent: number.apply(
+            lambda value, domain=domain: (
+                f"serviceAccount:service-{value}@{domain}.iam.gserviceaccount.com"
             )
         )
         for agent, domain in domains.items()
     }
 
 
-def build_key(
-    name: str,
-    key_ring_name: str,
-    region: str,
-    project_number: pulumi.Output[str],
-    needs: list[pulumi.Resource],
-    labels: dict[str, str],
-    parent: pulumi.Resource,
-) -> tuple[gcp.kms.CryptoKey, AgentGrants]:
-    """The key ring, the key, and one encrypter binding per service agent, scoped to the key."""
-    opts = pulumi.ResourceOptions(parent=parent, depends_on=needs)
-    ring = gcp.kms.KeyRing(f"{name}-keyring", name=key_ring_name, location=region, opts=opts)
-    key = gcp.kms.CryptoKey(
-        f"{name}-key",
-        name="cmk",
-        key_ring=ring.id,
-        purpose="ENCRYPT_DECRYPT",
-        rotation_period=ROTATION,
-        labels=labels,
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
-    agents = service_agents(project_number)
-    grants = {
-        agent: gcp.kms.CryptoKeyIAMMember(
-            f"{name}-key-{agent}",
-            crypto_key_id=key.id,
-            role=ENCRYPTER,
-            member=member,
-            opts=pulumi.ResourceOptions(parent=parent),
+class CloudKmsKey(pulumi.ComponentResource):
+    """A key ring, a rotating key, and key use for GKE, Compute, Artifact Registry, Filestore."""
+
+    key_id: pulumi.Output[str]
+    """The key's id (projects/P/locations/L/keyRings/R/cryptoKeys/cmk)."""
+    grants: AgentGrants
+    """Each service agent's key-use binding, for its CMEK user to wait on."""
+    agents: dict[str, pulumi.Output[str]]
+    """The service agents' IAM members, by agent (gke, compute, registry, filestore)."""
+
+    def __init__(
+        self, name: str, args: CloudKmsKeyArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """The key ring (after `args.depends_on`), the key, one encrypter binding per agent."""
+        super().__init__("llmplane:gcp:EncryptionKey", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        number = args.project_number
+        if number is None:
+            number = gcp.organizations.get_project_output(
+                project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
+            ).number
+        ring = gcp.kms.KeyRing(
+            f"{name}-keyring",
+            name=args.key_ring_name,
+            location=args.region,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
-        for agent, member in agents.items()
-    }
-    return key, AgentGrants(
-        gke=grants["gke"],
-        compute=grants["compute"],
-        registry=grants["registry"],
-        filestore=grants["filestore"],
-    )
+        key = gcp.kms.CryptoKey(
+            f"{name}-key",
+            name="cmk",
+            key_ring=ring.id,
+            purpose="ENCRYPT_DECRYPT",
+            rotation_period=ROTATION,
+            labels=dict(args.labels),
+            opts=child,
+        )
+        self.agents = service_agents(number)
+        grants = {
+            agent: gcp.kms.CryptoKeyIAMMember(
+                f"{name}-key-{agent}",
+                crypto_key_id=key.id,
+                role=ENCRYPTER,
+                member=member,
+                opts=child,
+            )
+            for agent, member in self.agents.items()
+        }
+        self.grants = AgentGrants(
+            gke=grants["gke"],
+            compute=grants["compute"],
+            registry=grants["registry"],
+            filestore=grants["filestore"],
+        )
+        self.key_id = key.id
+        self.register_outputs({"keyId": self.key_id})

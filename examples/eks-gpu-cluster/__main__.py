@@ -2,10 +2,9 @@
 
 import pulumi
 
-from llmplane.components.aws import AwsCloud, AwsCloudArgs, EksControlPlaneArgs
+from llmplane.components.aws import EksControlPlaneArgs, EksGpuCluster, EksGpuClusterArgs
 from llmplane.components.cloud import GpuPoolSpec
 from llmplane.components.engines import ENGINES
-from llmplane.components.platform import GpuPlatform
 from llmplane.components.shapes import Shape
 
 config = pulumi.Config()
@@ -26,39 +25,36 @@ G6_XLARGE = Shape(
     as_of="2026-11-28",
 )
 
-platform = GpuPlatform(
+cluster = EksGpuCluster(
     "gpu",
-    AwsCloud(
-        AwsCloudArgs(
-            region=pulumi.Config("aws").require("region"),
-            cluster_name=config.get("clusterName") or "gpu",
-            # On demand, from zero: no GPU node runs (or costs) until a pod asks for a GPU.
-            pool=GpuPoolSpec(shape=G6_XLARGE, count=1, spot=False, min_nodes=0, max_nodes=2),
-            # The registry the cache mirrors: vLLM's, Docker Hub.
-            engine_image=ENGINES["vllm"].image,
-            tags={
-                "project": pulumi.get_project(),
-                "stack": pulumi.get_stack(),
-                "managed-by": "pulumi",
-            },
-            # A public API endpoint, open only to the network `pulumi up` runs from: the program
-            # installs the device plugin and the autoscaler through it.
-            control_plane=EksControlPlaneArgs(
-                private_endpoint=False, authorized_cidrs=[config.require("apiCidr")]
-            ),
-            # ECR caches Docker Hub only with a Docker Hub login; without one there is no mirror.
-            mirror_credentials=(
-                config.require("mirrorUsername"),
-                config.require_secret("mirrorToken"),
-            ),
-        )
+    EksGpuClusterArgs(
+        region=pulumi.Config("aws").require("region"),
+        cluster_name=config.get("clusterName") or "gpu",
+        # On demand, from zero: no GPU node runs (or costs) until a pod asks for a GPU.
+        pool=GpuPoolSpec(shape=G6_XLARGE, count=1, spot=False, min_nodes=0, max_nodes=2),
+        # The registry the cache mirrors: vLLM's, Docker Hub.
+        engine_image=ENGINES["vllm"].image,
+        tags={
+            "project": pulumi.get_project(),
+            "stack": pulumi.get_stack(),
+            "managed-by": "pulumi",
+        },
+        # A public API endpoint, open only to the network `pulumi up` runs from: the program
+        # installs the device plugin and the autoscaler through it.
+        control_plane=EksControlPlaneArgs(
+            private_endpoint=False, authorized_cidrs=[config.require("apiCidr")]
+        ),
+        # ECR caches Docker Hub only with a Docker Hub login; without one there is no mirror.
+        mirror_credentials=(
+            config.require("mirrorUsername"),
+            config.require_secret("mirrorToken"),
+        ),
     ),
 )
 
-assert platform.registry is not None, "the cache exists: the program always gives credentials"
-assert platform.kubeconfig is not None, "EKS always returns a kubeconfig"
-pulumi.export("clusterName", platform.cluster.name)
+assert cluster.registry is not None, "the cache exists: the program always gives credentials"
+pulumi.export("clusterName", cluster.cluster_name)
 # It holds no credential (it runs `aws eks get-token`), but it names the endpoint: kept secret
 # whatever the component marks it.
-pulumi.export("kubeconfig", pulumi.Output.secret(platform.kubeconfig))
-pulumi.export("registryPrefix", platform.registry.prefix)
+pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
+pulumi.export("registryPrefix", cluster.registry.prefix)

@@ -3,15 +3,15 @@
 import pulumi
 
 from llmplane.components.cloud import GpuPoolSpec, Toleration
+from llmplane.components.cluster import Workload
 from llmplane.components.engines import ENGINES
-from llmplane.components.gcp import GcpCloud, GcpCloudArgs, GkeControlPlaneArgs
+from llmplane.components.gcp import GkeControlPlaneSpec, GkeGpuCluster, GkeGpuClusterArgs
 from llmplane.components.inference import (
     GpuTolerationArgs,
     InferenceService,
     InferenceServiceArgs,
     PlacementArgs,
 )
-from llmplane.components.platform import GpuPlatform
 from llmplane.components.shapes import Shape
 
 config = pulumi.Config()
@@ -35,42 +35,38 @@ G2_STANDARD_8 = Shape(
 NAMESPACE = "llm"
 SERVICE = "chat"
 
-platform = GpuPlatform(
+platform = GkeGpuCluster(
     "gpu",
-    GcpCloud(
-        GcpCloudArgs(
-            project=gcp_config.require("project"),
-            region=gcp_config.require("region"),
-            cluster_name=config.get("clusterName") or "gpu",
-            gpu_pool=GpuPoolSpec(
-                shape=G2_STANDARD_8, count=1, spot=False, min_nodes=0, max_nodes=2
-            ),
-            # The registry the Artifact Registry remote repository caches: vLLM's, Docker Hub.
-            engine_image=ENGINES["vllm"].image,
-            labels={"project": pulumi.get_project(), "managed-by": "pulumi"},
-            # A public API endpoint, open only to the network `pulumi up` runs from: the program
-            # deploys the service through it.
-            control_plane=GkeControlPlaneArgs(
-                private_endpoint=False, authorized_cidrs=(config.require("apiCidr"),)
-            ),
-        )
+    GkeGpuClusterArgs(
+        project=gcp_config.require("project"),
+        region=gcp_config.require("region"),
+        cluster_name=config.get("clusterName") or "gpu",
+        gpu_pool=GpuPoolSpec(shape=G2_STANDARD_8, count=1, spot=False, min_nodes=0, max_nodes=2),
+        # The registry the Artifact Registry remote repository caches: vLLM's, Docker Hub.
+        engine_image=ENGINES["vllm"].image,
+        labels={"project": pulumi.get_project(), "managed-by": "pulumi"},
+        # A public API endpoint, open only to the network `pulumi up` runs from: the program
+        # deploys the service through it.
+        control_plane=GkeControlPlaneSpec(
+            private_endpoint=False, authorized_cidrs=(config.require("apiCidr"),)
+        ),
+        # The Kubernetes ServiceAccount the service below creates (named after it) is the only
+        # one that may act as the engine's Google service account.
+        workload=Workload(namespace=NAMESPACE, service_account=SERVICE),
     ),
-    # The Kubernetes ServiceAccount the service below creates (named after it) is the only one
-    # that may act as the engine's Google service account.
-    workload=(NAMESPACE, SERVICE),
 )
 assert platform.registry is not None, "GKE always gets the remote repository"
 
 
 def toleration(taint: Toleration) -> GpuTolerationArgs:
-    """One toleration of the platform's Placement (a dataclass) as the component's input."""
+    """One toleration of the cluster's Placement (a dataclass) as the component's input."""
     entry = GpuTolerationArgs(key=taint.key, effect=taint.effect, operator=taint.operator)
     if taint.value is not None:
         entry["value"] = taint.value
     return entry
 
 
-# The platform's Placement as the component's input (a TypedDict): the labels and taint of the
+# The cluster's Placement as the component's input (a TypedDict): the labels and taint of the
 # GPU pool this program created.
 placement = PlacementArgs(
     node_selector=dict(platform.placement.node_selector),

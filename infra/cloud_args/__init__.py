@@ -13,10 +13,27 @@ from pydantic import SecretStr
 
 from llmplane.components.cloud import GpuPoolSpec
 from llmplane.components.cluster import GpuClusterTarget, Workload
+from llmplane.components.naming import dns_label
 
 from ..errors import SettingsError
 from ..serving import serving_for
 from ..settings import StackSettings
+
+# The engine's Kubernetes objects keep the names they had before the component took its names
+# from its resource name: Service `inference`, so the in-cluster endpoint stays
+# http://inference.<namespace>.svc.cluster.local, and the ServiceAccount that the cluster
+# component binds the cloud identity to (engine_workload).
+OBJECT_NAME = "inference"
+
+
+def service_namespace(settings: StackSettings) -> str:
+    """The namespace the stack's service creates and runs in: llm-<stack>."""
+    return dns_label("llm", settings.stack)
+
+
+def engine_workload(settings: StackSettings) -> Workload:
+    """The engine's ServiceAccount, which the service names OBJECT_NAME: the cloud identity's."""
+    return Workload(service_namespace(settings), OBJECT_NAME)
 
 
 def as_secret(value: SecretStr | None) -> pulumi.Output[str] | None:

@@ -1,9 +1,9 @@
-"""Stack settings -> AwsCloudArgs: every value the AWS target reads, resolved and checked here."""
+"""Stack settings -> EksGpuClusterArgs: every value the AWS target reads, resolved and checked."""
 
 from __future__ import annotations
 
 from llmplane.components.aws import DEFAULT_VERSION, SUPPORTED_VERSIONS
-from llmplane.components.aws.args import AwsCloudArgs, AwsNetworkArgs, EksControlPlaneArgs
+from llmplane.components.aws.args import AwsNetworkArgs, EksControlPlaneArgs, EksGpuClusterArgs
 from llmplane.components.cluster import Workload
 from llmplane.components.engines import ENGINES
 from llmplane.components.naming import dns_label, tags
@@ -19,13 +19,13 @@ __all__ = ["SPOT_FALLBACKS", "aws_args", "aws_cluster"]
 SPOT_FALLBACKS = 2
 
 
-def aws_args(settings: StackSettings) -> AwsCloudArgs:
+def aws_args(settings: StackSettings, workload: Workload | None = None) -> EksGpuClusterArgs:
     """The AWS target's args for a validated stack; SettingsError for what EKS refuses."""
     region = settings.provider.aws_region
     assert region is not None, "settings require aws:region for cloud aws"
     pool = pool_spec(settings)
     cluster, network = settings.cluster, settings.network
-    return AwsCloudArgs(
+    return EksGpuClusterArgs(
         region=region,
         cluster_name=dns_label("llm", settings.stack),
         pool=pool,
@@ -52,14 +52,13 @@ def aws_args(settings: StackSettings) -> AwsCloudArgs:
         # Spot groups list instance types with the same GPUs, so one type's shortage is survivable.
         spot_fallbacks=tuple(interchangeable(pool.shape)[:SPOT_FALLBACKS]) if pool.spot else (),
         mirror_credentials=mirror_credentials(settings),
+        workload=workload,
     )
 
 
 def aws_cluster(settings: StackSettings, workload: Workload) -> ClusterFactory:
-    """The stack's aws cluster component, its args built (and checked) now."""
-    from llmplane.components.aws import AwsCloud
-    from llmplane.components.platform import GpuPlatform
+    """The stack's EksGpuCluster, its args built (and checked) now."""
+    from llmplane.components.aws import EksGpuCluster
 
-    adapter = AwsCloud(aws_args(settings))
-    pair = (workload.namespace, workload.service_account)
-    return lambda name, opts=None: GpuPlatform(name, adapter, opts, workload=pair)
+    args = aws_args(settings, workload)
+    return lambda name, opts=None: EksGpuCluster(name, args, opts)

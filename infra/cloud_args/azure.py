@@ -1,13 +1,13 @@
-"""Stack settings -> AzureCloudArgs: names, tags, control plane, network and pool, resolved."""
+"""Stack settings -> AksGpuClusterArgs: names, tags, control plane, network and pool, resolved."""
 
 from __future__ import annotations
 
 from llmplane.components.azure import global_name
 from llmplane.components.azure.aks import DEFAULT_VERSION, SUPPORTED_VERSIONS
 from llmplane.components.azure.args import (
-    AksControlPlaneArgs,
-    AzureCloudArgs,
-    AzureNetworkArgs,
+    AksControlPlaneSpec,
+    AksGpuClusterArgs,
+    AzureNetworkSpec,
     ExistingSubnets,
 )
 from llmplane.components.cluster import Workload
@@ -20,13 +20,16 @@ from . import ClusterFactory, kubernetes_version, mirror_credentials, pool_spec
 __all__ = ["azure_args", "azure_cluster"]
 
 
-def azure_args(settings: StackSettings) -> AzureCloudArgs:
-    """The Azure target's args for a validated stack; SettingsError if the version is not AKS's."""
+def azure_args(settings: StackSettings, workload: Workload | None = None) -> AksGpuClusterArgs:
+    """The Azure cluster's args for a validated stack; SettingsError if the version is not AKS's.
+
+    `workload` is the ServiceAccount the cluster federates a managed identity with, if any.
+    """
     # The pool first, then the version: the order the checks ran in before the args existed.
     pool = pool_spec(settings)
     version = kubernetes_version(settings, SUPPORTED_VERSIONS, DEFAULT_VERSION, "AKS")
     cluster = settings.cluster
-    return AzureCloudArgs(
+    return AksGpuClusterArgs(
         cluster_name=dns_label("llm", settings.stack),
         # Key Vault and ACR names are global across Azure, so they derive from the stack.
         vault_name=global_name(settings.stack, "vault", 24),
@@ -34,17 +37,18 @@ def azure_args(settings: StackSettings) -> AzureCloudArgs:
         gpu_pool=pool,
         engine_image=ENGINES[settings.engine].image,
         tags=tags(settings.stack, settings.tags),
-        control_plane=AksControlPlaneArgs(
+        control_plane=AksControlPlaneSpec(
             kubernetes_version=version,
             private_endpoint=cluster.private_endpoint,
             authorized_cidrs=cluster.authorized_cidrs,
             admin_group_ids=cluster.admin_group_ids,
             tier=cluster.tier,
         ),
-        network=AzureNetworkArgs(
+        network=AzureNetworkSpec(
             cidr=settings.network.cidr, existing=existing_subnets(settings.network)
         ),
         mirror_credentials=mirror_credentials(settings),
+        workload=workload,
     )
 
 
@@ -60,10 +64,8 @@ def existing_subnets(network: NetworkSettings) -> ExistingSubnets | None:
 
 
 def azure_cluster(settings: StackSettings, workload: Workload) -> ClusterFactory:
-    """The stack's azure cluster component, its args built (and checked) now."""
-    from llmplane.components.azure import AzureCloud
-    from llmplane.components.platform import GpuPlatform
+    """The stack's AksGpuCluster, its args built (and checked) now."""
+    from llmplane.components.azure import AksGpuCluster
 
-    adapter = AzureCloud(azure_args(settings))
-    pair = (workload.namespace, workload.service_account)
-    return lambda name, opts=None: GpuPlatform(name, adapter, opts, workload=pair)
+    args = azure_args(settings, workload)
+    return lambda name, opts=None: AksGpuCluster(name, args, opts)

@@ -1,10 +1,10 @@
-"""Stack settings -> GcpCloudArgs: project, region, names, labels, control plane and pool."""
+"""Stack settings -> GkeGpuClusterArgs: project, region, names, labels, control plane, pool."""
 
 from __future__ import annotations
 
 from llmplane.components.cluster import Workload
 from llmplane.components.engines import ENGINES
-from llmplane.components.gcp.args import GcpCloudArgs, GcpNetworkArgs, GkeControlPlaneArgs
+from llmplane.components.gcp.args import GcpNetworkSpec, GkeControlPlaneSpec, GkeGpuClusterArgs
 from llmplane.components.gcp.gke import SUPPORTED_VERSIONS
 from llmplane.components.naming import dns_label, tags
 
@@ -15,8 +15,8 @@ from . import ClusterFactory, kubernetes_version, mirror_credentials, pool_spec
 __all__ = ["gcp_args", "gcp_cluster"]
 
 
-def gcp_args(settings: StackSettings) -> GcpCloudArgs:
-    """The GCP target's args for a validated stack; SettingsError if GKE lacks the version."""
+def gcp_args(settings: StackSettings, workload: Workload | None = None) -> GkeGpuClusterArgs:
+    """The GKE cluster's args for a validated stack; SettingsError if GKE lacks the version."""
     project, region = settings.provider.gcp_project, settings.provider.gcp_region
     if not project or not region:
         # The settings rules already require both; settings built another way still get one line.
@@ -34,7 +34,7 @@ def gcp_args(settings: StackSettings) -> GcpCloudArgs:
         if cluster.kubernetes_version is not None
         else None
     )
-    return GcpCloudArgs(
+    return GkeGpuClusterArgs(
         project=project,
         region=region,
         cluster_name=dns_label("llm", settings.stack),
@@ -42,22 +42,21 @@ def gcp_args(settings: StackSettings) -> GcpCloudArgs:
         engine_image=ENGINES[settings.engine].image,
         # GCP labels are lowercase; the shared tag map already is.
         labels=tags(settings.stack, settings.tags),
-        control_plane=GkeControlPlaneArgs(
+        control_plane=GkeControlPlaneSpec(
             kubernetes_version=version,
             private_endpoint=cluster.private_endpoint,
             authorized_cidrs=cluster.authorized_cidrs,
             binary_authorization=cluster.binary_authorization,
         ),
-        network=GcpNetworkArgs(cidr=settings.network.cidr),
+        network=GcpNetworkSpec(cidr=settings.network.cidr),
         mirror_credentials=mirror_credentials(settings),
+        workload=workload,
     )
 
 
 def gcp_cluster(settings: StackSettings, workload: Workload) -> ClusterFactory:
-    """The stack's gcp cluster component, its args built (and checked) now."""
-    from llmplane.components.gcp import GcpCloud
-    from llmplane.components.platform import GpuPlatform
+    """The stack's GKE cluster component, its args built (and checked) now."""
+    from llmplane.components.gcp import GkeGpuCluster
 
-    adapter = GcpCloud(gcp_args(settings))
-    pair = (workload.namespace, workload.service_account)
-    return lambda name, opts=None: GpuPlatform(name, adapter, opts, workload=pair)
+    args = gcp_args(settings, workload)
+    return lambda name, opts=None: GkeGpuCluster(name, args, opts)

@@ -25,7 +25,6 @@ def kubernetes_args(settings: StackSettings) -> ExistingClusterArgs:
 def kubernetes_cluster(settings: StackSettings) -> ClusterFactory:
     """The existing-cluster component: a provider for the user's cluster and their GPU nodes."""
     from llmplane.components.kubernetes import ExistingCluster
-    from llmplane.components.platform import GpuPlatform
 
-    adapter = ExistingCluster(kubernetes_args(settings))
-    return lambda name, opts=None: GpuPlatform(name, adapter, opts)
+    args = kubernetes_args(settings)
+    return lambda name, opts=None: ExistingCluster(name, args, opts)

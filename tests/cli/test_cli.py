@@ -143,7 +143,8 @@ def test_human_plan_shows_the_tree_and_counts() -> None:
     result = run("plan")
     assert result.returncode == 0, result.stderr
     assert "kubernetes-dev (kubernetes):" in result.stdout
-    assert "resources in 2 components" in result.stdout
+    # The existing-cluster target, KEDA with Prometheus, and the service.
+    assert "kubernetes-dev (kubernetes): 13 resources in 3 components" in result.stdout
     assert "llmplane:index:InferenceService" in result.stdout
     assert "kubernetes:apps/v1:Deployment" in result.stdout
     assert "endpoint = http://" in result.stdout

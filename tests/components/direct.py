@@ -9,14 +9,6 @@ import pulumi
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.sync_await import _sync_await
 
-from llmplane.components.cloud import (
-    Cloud,
-    ClusterRef,
-    KeyRef,
-    Placement,
-    RegistryRef,
-    WorkloadIdentity,
-)
 from llmplane.components.naming import PROJECT
 from llmplane.infra.mocks import PlanMocks
 from llmplane.infra.synth import CapturingMonitor, Plan
@@ -36,29 +28,4 @@ def capture(build: Callable[[], object], stack: str = "direct", project: str = P
             name: _sync_await(pulumi.Output.from_input(value).future())
             for name, value in exports.items()
         },
-    }
-
-
-class Parent(pulumi.ComponentResource):
-    """A bare component the adapters create their resources under, as GpuPlatform would."""
-
-    def __init__(self, name: str) -> None:
-        """A component of type test:index:Parent named `name`."""
-        super().__init__("test:index:Parent", name)
-
-
-def drive(cloud: Cloud, name: str = "llm") -> dict[str, Any]:
-    """Call the Cloud protocol in its order (key, cluster, GPU pool, registry, identity)."""
-    parent = Parent(name)
-    key: KeyRef | None = cloud.key(parent)
-    cluster: ClusterRef = cloud.cluster(parent, key)
-    placement: Placement = cloud.gpu_pool(parent, cluster)
-    registry: RegistryRef | None = cloud.registry(parent, key)
-    identity: WorkloadIdentity = cloud.workload_identity(parent, "llm", "llm")
-    return {
-        "key": key,
-        "cluster": cluster,
-        "placement": placement,
-        "registry": registry,
-        "identity": identity,
     }

@@ -6,11 +6,30 @@ import json
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 import pytest
 
-from llmplane.components.aws import AwsCloud, AwsCloudArgs, AwsNetworkArgs, EksControlPlaneArgs
+from llmplane.components.aws import (
+    AwsNetwork,
+    AwsNetworkArgs,
+    EcrMirror,
+    EcrMirrorArgs,
+    EksClusterAutoscaler,
+    EksClusterAutoscalerArgs,
+    EksControlPlane,
+    EksControlPlaneArgs,
+    EksGpuCluster,
+    EksGpuClusterArgs,
+    EksGpuNodePool,
+    EksGpuNodePoolArgs,
+    EksWorkloadIdentity,
+    EksWorkloadIdentityArgs,
+    KmsKey,
+    KmsKeyArgs,
+)
 from llmplane.components.aws.eks import LOG_TYPES, SUPPORTED_VERSIONS
-from llmplane.components.cloud import GpuPoolSpec
+from llmplane.components.cloud import GpuPoolSpec, WorkloadIdentity
+from llmplane.components.cluster import Workload
 from llmplane.components.shapes import Shape
 from llmplane.infra.catalog import shapes
 from llmplane.infra.cloud_args.aws import aws_args
@@ -299,7 +318,7 @@ def test_existing_vpc_creates_no_network(dev: dict[str, Any]) -> None:
     ],
 )
 def test_aws_specific_bad_input(gpu: dict, cluster: dict, key: str, words: str) -> None:
-    from llmplane.infra.cloud_args import cloud_for
+    from llmplane.infra.cloud_args import cluster_for
 
     config = {
         "llmplane:cloud": "aws",
@@ -309,7 +328,7 @@ def test_aws_specific_bad_input(gpu: dict, cluster: dict, key: str, words: str) 
         "llmplane:cluster": cluster,
     }
     with pytest.raises(SettingsError) as caught:
-        cloud_for(parse("bad", config))
+        cluster_for(parse("bad", config), Workload("llm", "llm"))
     assert caught.value.key == key
     assert words in str(caught.value)
 
@@ -328,43 +347,53 @@ L4 = Shape(
 )  # fmt: skip
 L4_BIGGER = Shape(**{**L4.__dict__, "name": "g6.2xlarge", "vcpu": 8, "memory_gib": 32})
 POOL = GpuPoolSpec(shape=L4, count=1, spot=True, min_nodes=0, max_nodes=2)
+TGI = "ghcr.io/huggingface/text-generation-inference:3.3.7"
+# What a cluster llmplane did not create looks like from outside: names and ids, nothing more.
+THEIR_SUBNETS = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"]
+THEIR_ROLE = "arn:aws:iam::123456789012:role/their-nodes"
+THEIR_ISSUER = "https://oidc.eks.eu-west-1.amazonaws.com/id/THEIRS0123456789"
+THEIR_PROVIDER = (
+    "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/THEIRS0123456789"
+)
 
 
-def _build_directly(make_args: Any) -> dict[str, Any]:
-    """Run AwsCloud's steps under the plan's mocks, in the protocol's order; a plan of them.
+def _cluster_args(**changes: Any) -> EksGpuClusterArgs:
+    """EksGpuClusterArgs with everything a direct build needs; call it inside `capture`."""
+    fields: dict[str, Any] = {
+        "region": "eu-west-1",
+        "cluster_name": "gpu-direct",
+        "pool": POOL,
+        "engine_image": TGI,
+        "tags": {"team": "ml"},
+        "control_plane": EksControlPlaneArgs(kubernetes_version="1.36"),
+        "network": AwsNetworkArgs(cidr="10.20.0.0/16"),
+        "spot_fallbacks": (L4_BIGGER,),
+        "mirror_credentials": ("octocat", pulumi.Output.secret("ghp_Tok3n")),
+        **changes,
+    }
+    return EksGpuClusterArgs(**fields)
 
-    `make_args` is called inside the mock runtime, so secret Outputs it makes belong to it.
-    """
+
+def _types(plan: dict[str, Any]) -> list[str]:
+    """The type tokens of every resource the program registered, the root stack left out."""
+    return sorted(r["type"] for r in plan["resources"] if r["type"] != "pulumi:pulumi:Stack")
+
+
+def _children(plan: dict[str, Any], parent: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in plan["resources"] if r["parent"] == parent["urn"]]
+
+
+def test_eks_gpu_cluster_builds_from_its_args_alone() -> None:
+    """EKS cluster, GPU node group and ECR pull-through cache, from its args and no settings."""
+    built: dict[str, EksGpuCluster] = {}
 
     def build() -> pulumi.Output[str]:
-        parent = pulumi.ComponentResource("test:index:Harness", "gpu")
-        cloud = AwsCloud(make_args())
-        key = cloud.key(parent)
-        cluster = cloud.cluster(parent, key)
-        placement = cloud.gpu_pool(parent, cluster)
-        assert placement.node_selector == {"llmplane/pool": "gpu"}
-        registry = cloud.registry(parent, key)
-        assert registry is not None, "credentials were given, so the cache exists"
-        return registry.mirror("ghcr.io/huggingface/text-generation-inference:3.3.7")
+        cluster = built["cluster"] = EksGpuCluster("gpu", _cluster_args())
+        assert cluster.placement.node_selector == {"llmplane/pool": "gpu"}
+        assert cluster.registry is not None, "credentials were given, so the cache exists"
+        return cluster.registry.mirror(TGI)
 
-    return capture(build)
-
-
-def test_aws_cloud_builds_from_its_args_alone() -> None:
-    """EKS cluster, GPU node group and ECR pull-through cache, from AwsCloudArgs and no settings."""
-    plan = _build_directly(
-        lambda: AwsCloudArgs(
-            region="eu-west-1",
-            cluster_name="gpu-direct",
-            pool=POOL,
-            engine_image="ghcr.io/huggingface/text-generation-inference:3.3.7",
-            tags={"team": "ml"},
-            control_plane=EksControlPlaneArgs(kubernetes_version="1.36"),
-            network=AwsNetworkArgs(cidr="10.20.0.0/16"),
-            spot_fallbacks=(L4_BIGGER,),
-            mirror_credentials=("octocat", pulumi.Output.secret("ghp_Tok3n")),
-        )
-    )
+    plan = capture(build)
     cluster = one(plan, CLUSTER, "gpu-eks")
     assert cluster["inputs"]["name"] == "gpu-direct"
     assert cluster["inputs"]["version"] == "1.36"
@@ -382,6 +411,305 @@ def test_aws_cloud_builds_from_its_args_alone() -> None:
     endpoints = of_type(plan, "aws:ec2/vpcEndpoint:VpcEndpoint")
     assert "com.amazonaws.eu-west-1.s3" in {e["inputs"]["serviceName"] for e in endpoints}
     assert "ghp_Tok3n" not in json.dumps(plan)
+    # The node role may fill the cache; the Kubernetes objects go through the cluster's provider.
+    policy = one(plan, "aws:iam/rolePolicy:RolePolicy", "gpu-node-cache")
+    assert one(plan, ROLE, "gpu-node-role")["urn"] in policy["dependencies"]
+    provider = one(plan, "pulumi:providers:kubernetes", "gpu-k8s")
+    kube = [r for r in plan["resources"] if r["type"].startswith("kubernetes:")]
+    assert kube and all(r["provider"] == provider["urn"] for r in kube)
+    assert built["cluster"].cluster.name == "gpu-direct"
+    assert built["cluster"].cluster.shared_cache_class == "llmplane-efs"
+
+
+def test_the_composite_is_a_tree_of_nested_components() -> None:
+    """Its direct children are the nested components, the provider and the device plugin."""
+    plan = capture(lambda: EksGpuCluster("gpu", _cluster_args(workload=Workload("llm", "llm"))))
+    (root,) = of_type(plan, "llmplane:aws:GpuCluster")
+    children = _children(plan, root)
+    assert sorted((r["type"], r["name"]) for r in children) == [
+        ("kubernetes:apps/v1:DaemonSet", "gpu-device-plugin"),
+        ("llmplane:aws:ClusterAutoscaler", "gpu"),
+        ("llmplane:aws:ControlPlane", "gpu"),
+        ("llmplane:aws:EncryptionKey", "gpu"),
+        ("llmplane:aws:GpuNodePool", "gpu"),
+        ("llmplane:aws:Network", "gpu"),
+        ("llmplane:aws:RegistryMirror", "gpu"),
+        ("llmplane:aws:SharedCache", "gpu"),
+        ("llmplane:aws:WorkloadIdentity", "gpu"),
+        ("pulumi:providers:kubernetes", "gpu-k8s"),
+    ]
+    by_kind = {r["type"].rsplit(":", 1)[-1]: r for r in children}
+    # Each resource lives in the component that owns it.
+    assert one(plan, CLUSTER)["parent"] == by_kind["ControlPlane"]["urn"]
+    assert one(plan, NODE_GROUP, "gpu-system")["parent"] == by_kind["ControlPlane"]["urn"]
+    assert one(plan, NODE_GROUP, "gpu-gpu")["parent"] == by_kind["GpuNodePool"]["urn"]
+    assert one(plan, KEY)["parent"] == by_kind["EncryptionKey"]["urn"]
+    assert one(plan, "aws:ec2/vpc:Vpc")["parent"] == by_kind["Network"]["urn"]
+    assert one(plan, ROLE, "gpu-engine-irsa")["parent"] == by_kind["WorkloadIdentity"]["urn"]
+    deployment = one(plan, "kubernetes:apps/v1:Deployment", "gpu-autoscaler")
+    assert deployment["parent"] == by_kind["ClusterAutoscaler"]["urn"]
+    # The control plane holds the cluster and what system pods need: 18 resources here.
+    assert len(_children(plan, by_kind["ControlPlane"])) == 18
+
+
+def test_without_a_workload_the_composite_binds_no_identity() -> None:
+    built: dict[str, EksGpuCluster] = {}
+
+    def build() -> None:
+        built["cluster"] = EksGpuCluster("gpu", _cluster_args())
+
+    plan = capture(build)
+    assert not of_type(plan, "llmplane:aws:WorkloadIdentity")
+    assert not [r for r in of_type(plan, ROLE) if "engine" in r["name"]]
+    assert built["cluster"].identity == WorkloadIdentity()
+
+
+def test_with_a_workload_the_identity_names_its_role() -> None:
+    built: dict[str, EksGpuCluster] = {}
+
+    def build() -> pulumi.Output[Any]:
+        built["cluster"] = cluster = EksGpuCluster(
+            "gpu", _cluster_args(workload=Workload("chat", "chat-engine"))
+        )
+        return pulumi.Output.from_input(cluster.identity.annotations["eks.amazonaws.com/role-arn"])
+
+    plan = capture(build)
+    role = one(plan, ROLE, "gpu-engine-irsa")
+    (statement,) = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
+    (subject,) = [
+        v for k, v in statement["Condition"]["StringEquals"].items() if k.endswith(":sub")
+    ]
+    assert subject == "system:serviceaccount:chat:chat-engine"
+    assert one(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")["urn"] in set(
+        role["dependencies"]
+    )
+
+
+def test_key_alone() -> None:
+    """A key with its alias and nothing else: no account-wide resource, no cluster."""
+    plan = capture(
+        lambda: KmsKey("k", KmsKeyArgs(cluster_name="shared", region="eu-west-1", tags={"a": "b"}))
+    )
+    assert _types(plan) == ["aws:kms/alias:Alias", "aws:kms/key:Key", "llmplane:aws:EncryptionKey"]
+    key = one(plan, KEY, "k-key")["inputs"]
+    assert key["enableKeyRotation"] is True and key["tags"] == {"a": "b"}
+    logs = [s for s in json.loads(key["policy"])["Statement"] if s["Sid"].startswith("CloudWatch")]
+    (grant,) = logs
+    assert grant["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
+    assert grant["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"].endswith(
+        ":log-group:/aws/eks/shared/cluster"
+    )
+    alias = one(plan, "aws:kms/alias:Alias", "k-key")
+    assert alias["inputs"]["name"] == "alias/shared"
+    assert one(plan, KEY)["urn"] in alias["dependencies"]
+
+
+def test_network_alone_creates_a_vpc_over_three_zones() -> None:
+    plan = capture(
+        lambda: AwsNetwork(
+            "net",
+            AwsNetworkArgs(
+                cidr="10.30.0.0/16", nat_gateways="perZone", region="eu-west-1", tags={"a": "b"}
+            ),
+        )
+    )
+    assert one(plan, "aws:ec2/vpc:Vpc", "net-vpc")["inputs"]["tags"] == {
+        "a": "b",
+        "Name": "net-vpc",
+    }
+    assert len(of_type(plan, "aws:ec2/subnet:Subnet")) == 6
+    assert len(of_type(plan, "aws:ec2/natGateway:NatGateway")) == 3
+    assert {
+        e["inputs"]["serviceName"] for e in of_type(plan, "aws:ec2/vpcEndpoint:VpcEndpoint")
+    } == {f"com.amazonaws.eu-west-1.{s}" for s in ("s3", "ecr.api", "ecr.dkr", "sts")}
+    assert not [t for t in _types(plan) if t.startswith(("aws:eks", "aws:kms", "aws:iam"))]
+
+
+def test_an_existing_network_creates_nothing_but_exposes_its_ids() -> None:
+    def build() -> dict[str, Any]:
+        network = AwsNetwork(
+            "net",
+            AwsNetworkArgs(vpc_id="vpc-0theirs", private_subnet_ids=THEIR_SUBNETS),
+        )
+        return {"vpc": network.vpc_id, "private": network.private_subnet_ids}
+
+    plan = capture(lambda: pulumi.export("ids", build()))
+    assert _types(plan) == ["llmplane:aws:Network"]
+    assert plan["outputs"]["ids"] == {"vpc": "vpc-0theirs", "private": THEIR_SUBNETS}
+
+
+def test_gpu_pool_attaches_to_a_cluster_llmplane_did_not_create() -> None:
+    """Given only a name, subnet ids and a role ARN, it creates the group and nothing else."""
+    plan = capture(
+        lambda: EksGpuNodePool(
+            "extra",
+            EksGpuNodePoolArgs(
+                cluster_name="their-cluster",
+                subnet_ids=THEIR_SUBNETS,
+                node_role_arn=THEIR_ROLE,
+                pool=GpuPoolSpec(shape=L4, count=1, spot=False, min_nodes=1, max_nodes=3),
+                volume_gib=120,
+                tags={"owner": "them"},
+            ),
+        )
+    )
+    assert _types(plan) == [
+        *["aws:autoscaling/tag:Tag"] * 4,
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "aws:eks/nodeGroup:NodeGroup",
+        "llmplane:aws:GpuNodePool",
+    ]
+    group = one(plan, NODE_GROUP, "extra-gpu")
+    inputs = group["inputs"]
+    assert inputs["clusterName"] == "their-cluster"
+    assert inputs["subnetIds"] == THEIR_SUBNETS
+    assert inputs["nodeRoleArn"] == THEIR_ROLE
+    assert inputs["capacityType"] == "ON_DEMAND" and inputs["instanceTypes"] == ["g6.xlarge"]
+    assert inputs["scalingConfig"] == {"minSize": 1, "desiredSize": 1, "maxSize": 3}
+    assert inputs["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
+    (disk,) = one(plan, TEMPLATE, "extra-gpu")["inputs"]["blockDeviceMappings"]
+    # No key given: still encrypted, with the account's default EBS key.
+    assert disk["ebs"]["encrypted"] == "true" and "kmsKeyId" not in disk["ebs"]
+    assert disk["ebs"]["volumeSize"] == 120
+    for tag in of_type(plan, "aws:autoscaling/tag:Tag"):
+        assert tag["dependencies"] == [group["urn"]]
+        assert tag["inputs"]["autoscalingGroupName"].startswith("eks-extra-gpu-")
+
+
+def test_registry_mirror_needs_no_cluster() -> None:
+    def build() -> Any:
+        mirror = EcrMirror(
+            "m",
+            EcrMirrorArgs(
+                repository_name="team-images",
+                engine_image="vllm/vllm-openai:v0.11.0",
+                region="eu-west-1",
+                key_arn="arn:aws:kms:eu-west-1:123456789012:key/theirs",
+                credentials=("octocat", pulumi.Output.secret("dckr_pat_Tok3n")),
+                pull_role_names=["their-nodes", "their-builders"],
+                tags={"a": "b"},
+            ),
+        )
+        assert mirror.registry is not None and mirror.prefix is not None
+        pulumi.export("prefix", mirror.prefix)
+
+    plan = capture(build)
+    assert not [t for t in _types(plan) if t.startswith(("aws:eks", "aws:ec2", "kubernetes"))]
+    rule = one(plan, "aws:ecr/pullThroughCacheRule:PullThroughCacheRule", "m-cache")["inputs"]
+    assert rule["upstreamRegistryUrl"] == "registry-1.docker.io"
+    assert rule["ecrRepositoryPrefix"] == "docker-hub"
+    repository = one(plan, "aws:ecr/repository:Repository", "m-repo")["inputs"]
+    assert repository["name"] == "team-images"
+    assert repository["encryptionConfigurations"][0]["kmsKey"].endswith(":key/theirs")
+    policies = {
+        p["name"]: p["inputs"]["role"] for p in of_type(plan, "aws:iam/rolePolicy:RolePolicy")
+    }
+    assert policies == {"m-node-cache": "their-nodes", "m-node-cache-1": "their-builders"}
+    assert plan["outputs"]["prefix"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub"
+    assert "dckr_pat_Tok3n" not in json.dumps(plan)
+
+
+def test_registry_mirror_without_credentials_is_a_repository_only() -> None:
+    def build() -> None:
+        mirror = EcrMirror(
+            "m", EcrMirrorArgs(repository_name="r", engine_image=TGI, region="eu-west-1")
+        )
+        assert mirror.registry is None and mirror.prefix is None
+
+    plan = capture(build)
+    assert _types(plan) == [
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+        "aws:ecr/repository:Repository",
+        "llmplane:aws:RegistryMirror",
+    ]
+    assert "encryptionConfigurations" not in one(plan, "aws:ecr/repository:Repository")["inputs"]
+
+
+def test_workload_identity_from_an_issuer_string() -> None:
+    def build() -> None:
+        bound = EksWorkloadIdentity(
+            "chat",
+            EksWorkloadIdentityArgs(
+                oidc_provider_arn=THEIR_PROVIDER,
+                oidc_issuer=THEIR_ISSUER,
+                workload=Workload(namespace="llm", service_account="chat"),
+            ),
+        )
+        pulumi.export("annotations", bound.identity.annotations)
+
+    plan = capture(build)
+    assert _types(plan) == ["aws:iam/role:Role", "llmplane:aws:WorkloadIdentity"]
+    role = one(plan, ROLE, "chat-engine-irsa")
+    (statement,) = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Federated": THEIR_PROVIDER}
+    host = THEIR_ISSUER.removeprefix("https://")
+    assert statement["Condition"]["StringEquals"] == {
+        f"{host}:sub": "system:serviceaccount:llm:chat",
+        f"{host}:aud": "sts.amazonaws.com",
+    }
+    # A role with no permissions: nothing attached, nothing inline.
+    assert not of_type(plan, "aws:iam/rolePolicy:RolePolicy")
+    assert not of_type(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    (arn,) = plan["outputs"]["annotations"].values()
+    assert arn.startswith("arn:aws:iam::123456789012:role/chat-engine-irsa")
+
+
+def test_autoscaler_alone_deploys_through_the_provider_it_is_given() -> None:
+    def build() -> None:
+        provider = k8s.Provider("theirs", kubeconfig="apiVersion: v1\nkind: Config\n")
+        EksClusterAutoscaler(
+            "ca",
+            EksClusterAutoscalerArgs(
+                cluster_name="their-cluster",
+                region="eu-west-1",
+                kubernetes_version="1.36",
+                oidc_provider_arn=THEIR_PROVIDER,
+                oidc_issuer=THEIR_ISSUER,
+            ),
+            pulumi.ResourceOptions(provider=provider),
+        )
+
+    plan = capture(build)
+    provider = one(plan, "pulumi:providers:kubernetes", "theirs")
+    kube = [r for r in plan["resources"] if r["type"].startswith("kubernetes:")]
+    assert len(kube) == 6
+    assert all(r["provider"] == provider["urn"] for r in kube)
+    deployment = one(plan, "kubernetes:apps/v1:Deployment", "ca-autoscaler")
+    (container,) = pod_spec(deployment)["containers"]
+    assert container["image"].endswith(":v1.36.0")
+    assert any(a.endswith("k8s.io/cluster-autoscaler/their-cluster") for a in container["args"])
+    policy = json.loads(
+        one(plan, "aws:iam/rolePolicy:RolePolicy", "ca-autoscaler")["inputs"]["policy"]
+    )
+    scoped = [s for s in policy["Statement"] if s["Sid"] == "ReadThisClustersNodeGroups"]
+    assert scoped[0]["Resource"].endswith(":nodegroup/their-cluster/*")
+
+
+def test_control_plane_alone_needs_its_wiring() -> None:
+    """Alone, the control plane must be told its name, region, subnets and key."""
+
+    def build() -> None:
+        EksControlPlane("cp", EksControlPlaneArgs(cluster_name="cp", region="eu-west-1"))
+
+    with pytest.raises(ValueError, match="subnet_ids is not set"):
+        capture(build)
+    plan = capture(
+        lambda: EksControlPlane(
+            "cp",
+            EksControlPlaneArgs(
+                cluster_name="cp",
+                region="eu-west-1",
+                subnet_ids=THEIR_SUBNETS,
+                key_arn="arn:aws:kms:eu-west-1:123456789012:key/theirs",
+            ),
+        )
+    )
+    assert one(plan, CLUSTER, "cp-eks")["inputs"]["vpcConfig"]["subnetIds"] == THEIR_SUBNETS
+    assert {a["inputs"]["addonName"] for a in of_type(plan, "aws:eks/addon:Addon")} == {
+        "vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"
+    }  # fmt: skip
+    assert [g["name"] for g in of_type(plan, NODE_GROUP)] == ["cp-system"]
+    assert not [t for t in _types(plan) if t.startswith(("aws:ec2/vpc", "aws:kms", "kubernetes"))]
 
 
 @pytest.mark.parametrize(
@@ -393,19 +721,86 @@ def test_aws_cloud_builds_from_its_args_alone() -> None:
             lambda: EksControlPlaneArgs(private_endpoint=False, authorized_cidrs=["0.0.0.0/0"]),
             "set allow_open_endpoint",
         ),
+        (lambda: EksControlPlaneArgs(subnet_ids=["subnet-0a"]), "at least two private"),
+        (lambda: EksControlPlaneArgs(cluster_name="No_Label"), "cluster_name 'No_Label'"),
         (lambda: AwsNetworkArgs(private_subnet_ids=["subnet-0a"]), "without vpc_id"),
         (lambda: AwsNetworkArgs(vpc_id="vpc-0a", private_subnet_ids=["s-1"]), "two private"),
         (lambda: AwsNetworkArgs(cidr="8.8.0.0/16"), "not a private IPv4 range"),
-        (lambda: AwsCloudArgs("", "llm", POOL, "img"), "region is empty"),
-        (lambda: AwsCloudArgs("us-east-1", "Not_A_Label", POOL, "img"), "not a DNS label"),
+        (lambda: AwsNetworkArgs(region=""), "region is empty"),
+        (lambda: EksGpuClusterArgs("", "llm", POOL, "img"), "region is empty"),
+        (lambda: EksGpuClusterArgs("us-east-1", "Not_A_Label", POOL, "img"), "not a DNS label"),
         (
-            lambda: AwsCloudArgs(
+            lambda: EksGpuClusterArgs(
                 "us-east-1",
                 "llm",
                 GpuPoolSpec(Shape(**{**L4.__dict__, "cloud": "gcp"}), 1, False, 0, 1),
                 "img",
             ),
-            "AwsCloud needs one of aws",
+            "EksGpuCluster needs one of aws",
+        ),
+        (
+            lambda: EksGpuClusterArgs(
+                "us-east-1",
+                "llm",
+                POOL,
+                "img",
+                control_plane=EksControlPlaneArgs(subnet_ids=THEIR_SUBNETS),
+            ),
+            "control_plane.subnet_ids is set",
+        ),
+        (
+            lambda: EksGpuClusterArgs(
+                "us-east-1", "llm", POOL, "img", network=AwsNetworkArgs(region="eu-west-1")
+            ),
+            "network.region",
+        ),
+        (lambda: KmsKeyArgs(cluster_name="Bad Name", region="us-east-1"), "not a DNS label"),
+        (lambda: KmsKeyArgs(cluster_name="k", region=""), "region is empty"),
+        (
+            lambda: EksGpuNodePoolArgs(
+                cluster_name="c", subnet_ids=[], node_role_arn=THEIR_ROLE, pool=POOL
+            ),
+            "subnet_ids is empty",
+        ),
+        (
+            lambda: EksGpuNodePoolArgs(
+                cluster_name="c",
+                subnet_ids=THEIR_SUBNETS,
+                node_role_arn=THEIR_ROLE,
+                pool=POOL,
+                spot_fallbacks=(Shape(**{**L4.__dict__, "cloud": "azure"}),),
+            ),
+            "EksGpuNodePool needs one of aws",
+        ),
+        (
+            lambda: EksGpuNodePoolArgs(
+                cluster_name="c",
+                subnet_ids=THEIR_SUBNETS,
+                node_role_arn=THEIR_ROLE,
+                pool=POOL,
+                volume_gib=0,
+            ),
+            "volume_gib is 0",
+        ),
+        (lambda: EcrMirrorArgs(repository_name="r", engine_image=TGI, region=""), "region"),
+        (lambda: EcrMirrorArgs(repository_name="R", engine_image=TGI, region="x"), "lowercase"),
+        (
+            lambda: EksWorkloadIdentityArgs(
+                oidc_provider_arn=THEIR_PROVIDER,
+                oidc_issuer=THEIR_ISSUER,
+                workload=Workload("llm", ""),
+            ),
+            "workload.service_account is empty",
+        ),
+        (
+            lambda: EksClusterAutoscalerArgs(
+                cluster_name="c",
+                region="us-east-1",
+                kubernetes_version="1.29",
+                oidc_provider_arn=THEIR_PROVIDER,
+                oidc_issuer=THEIR_ISSUER,
+            ),
+            "no cluster-autoscaler image",
         ),
     ],
 )
@@ -413,6 +808,14 @@ def test_args_refuse_what_aws_would_reject_with_a_plain_error(make: Any, words: 
     """The library raises ValueError; turning it into a SettingsError is the program's job."""
     with pytest.raises(ValueError, match=words):
         make()
+
+
+def test_a_new_network_alone_needs_a_region_for_its_endpoints() -> None:
+    with pytest.raises(ValueError, match="region is None"):
+        capture(lambda: AwsNetwork("net", AwsNetworkArgs()))
+    # Without endpoints, the region is not needed.
+    plan = capture(lambda: AwsNetwork("net", AwsNetworkArgs(private_endpoints=False)))
+    assert not of_type(plan, "aws:ec2/vpcEndpoint:VpcEndpoint")
 
 
 def test_open_endpoint_is_accepted_when_asked_for() -> None:
@@ -439,6 +842,23 @@ def test_stack_settings_map_to_args_in_infra() -> None:
         assert (fallback.gpu_count, fallback.gpu_memory_gib) == (1, 24)
     assert dev.engine_image.startswith("ghcr.io/huggingface/text-generation-inference:")
     assert dev.mirror_credentials is None
+    assert dev.workload is None
     _, prod_config, _ = read_stack_file(STACKS / "Pulumi.aws-prod.yaml")
-    prod = aws_args(parse("aws-prod", prod_config))
+    prod = aws_args(parse("aws-prod", prod_config), Workload("llm-aws-prod", "inference"))
     assert prod.spot_fallbacks == () and not prod.pool.spot
+    assert prod.workload == Workload("llm-aws-prod", "inference")
+
+
+def test_the_shipped_plan_binds_the_engine_identity(dev: dict[str, Any]) -> None:
+    """The program passes the engine's ServiceAccount, so the composite builds the identity."""
+    (identity,) = of_type(dev, "llmplane:aws:WorkloadIdentity")
+    role = one(dev, ROLE, "llm-engine-irsa")
+    assert role["parent"] == identity["urn"]
+    account = one(dev, "kubernetes:core/v1:ServiceAccount", "llm-sa")["inputs"]["metadata"]
+    arn = account["annotations"]["eks.amazonaws.com/role-arn"]
+    assert arn.startswith("arn:aws:iam::123456789012:role/llm-engine-irsa")
+    (statement,) = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
+    (subject,) = [
+        v for k, v in statement["Condition"]["StringEquals"].items() if k.endswith(":sub")
+    ]
+    assert subject == f"system:serviceaccount:{account['namespace']}:{account['name']}"

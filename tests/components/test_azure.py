@@ -13,11 +13,23 @@ import pytest
 import yaml
 
 from llmplane.components.azure import (
+    AcrMirror,
+    AcrMirrorArgs,
+    AksControlPlane,
     AksControlPlaneArgs,
-    AzureCloud,
-    AzureCloudArgs,
+    AksControlPlaneSpec,
+    AksGpuCluster,
+    AksGpuClusterArgs,
+    AksGpuNodePool,
+    AksGpuNodePoolArgs,
+    AksWorkloadIdentity,
+    AksWorkloadIdentityArgs,
+    AzureNetwork,
     AzureNetworkArgs,
+    AzureNetworkSpec,
     ExistingSubnets,
+    KeyVaultKey,
+    KeyVaultKeyArgs,
     global_name,
 )
 from llmplane.components.azure.aks import AKS_SERVER_APP, SUPPORTED_VERSIONS, azure_cli_login
@@ -30,14 +42,15 @@ from llmplane.components.azure.roles import (
     MANAGED_IDENTITY_OPERATOR,
     NETWORK_CONTRIBUTOR,
 )
-from llmplane.components.cloud import GpuPoolSpec
+from llmplane.components.cloud import GpuPoolSpec, WorkloadIdentity
+from llmplane.components.cluster import Workload
 from llmplane.components.shapes import Shape
 from llmplane.infra.cloud_args.azure import azure_args
 from llmplane.infra.errors import SettingsError
 from llmplane.infra.settings import parse
 from llmplane.infra.stackfile import read_stack_file
 from tests.cli.test_cli import assert_bad_input, run
-from tests.components.direct import capture, drive
+from tests.components.direct import capture
 from tests.conftest import STACKS
 from tests.plans import chain_depth, of_type, one, plan_config, pod_spec, shipped, upstream
 
@@ -307,22 +320,51 @@ A10 = Shape(
 IMAGE = "ghcr.io/huggingface/text-generation-inference:3.3.7"
 
 
-def _args(**changes: Any) -> AzureCloudArgs:
+SUBNET = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/"
+    "Microsoft.Network/virtualNetworks/hub/subnets/{}"
+)
+# A vault and a key llmplane did not create, as a user would pass them.
+THEIR_VAULT = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/keys/providers/"
+    "Microsoft.KeyVault/vaults/theirvault"
+)
+THEIR_KEY = "https://theirvault.vault.azure.net/keys/cmk"
+SUBSCRIPTION = "11111111-1111-1111-1111-111111111111"
+WORKLOAD = Workload(namespace="llm", service_account="llm")
+A10_POOL = GpuPoolSpec(shape=A10, count=1, spot=False, min_nodes=0, max_nodes=3)
+
+
+def _args(**changes: Any) -> AksGpuClusterArgs:
     args: dict[str, Any] = {
         "cluster_name": "gpu-east",
         "vault_name": "gpueastvault1",
         "registry_name": "gpueastregistry1",
-        "gpu_pool": GpuPoolSpec(shape=A10, count=1, spot=False, min_nodes=0, max_nodes=3),
+        "gpu_pool": A10_POOL,
         "engine_image": IMAGE,
         "tags": {"team": "ml"},
-        "control_plane": AksControlPlaneArgs(kubernetes_version="1.36"),
+        "control_plane": AksControlPlaneSpec(kubernetes_version="1.36"),
+        "workload": WORKLOAD,
     }
-    return AzureCloudArgs(**{**args, **changes})
+    return AksGpuClusterArgs(**{**args, **changes})
 
 
-def test_azure_cloud_builds_from_its_args_alone() -> None:
-    handles: dict[str, Any] = {}
-    plan = capture(lambda: handles.update(drive(AzureCloud(_args()))))
+def _children(plan: dict[str, Any], parent_type: str) -> list[tuple[str, str]]:
+    """(type, name) of every resource whose parent is the one component of `parent_type`."""
+    (parent,) = [r["urn"] for r in plan["resources"] if r["type"] == parent_type]
+    return sorted((r["type"], r["name"]) for r in plan["resources"] if r.get("parent") == parent)
+
+
+def _azure(plan: dict[str, Any]) -> list[tuple[str, str]]:
+    """(type, name) of every Azure resource in a plan."""
+    return sorted(
+        (r["type"], r["name"]) for r in plan["resources"] if r["type"].startswith("azure-native:")
+    )
+
+
+def test_aks_gpu_cluster_builds_from_its_args_alone() -> None:
+    handles: dict[str, AksGpuCluster] = {}
+    plan = capture(lambda: handles.update(target=AksGpuCluster("llm", _args())))
     cluster = one(plan, CLUSTER)["inputs"]
     assert cluster["resourceName"] == "gpu-east"
     assert cluster["kubernetesVersion"] == "1.36"
@@ -340,50 +382,273 @@ def test_azure_cloud_builds_from_its_args_alone() -> None:
     assert "credentialSetResourceId" not in rule
     assert one(plan, REGISTRY)["inputs"]["registryName"] == "gpueastregistry1"
     assert one(plan, VAULT)["inputs"]["vaultName"] == "gpueastvault1"
-    placement = handles["placement"]
+    target = handles["target"]
+    placement = target.placement
     assert placement.node_selector == {"llmplane/pool": "gpu"}
     assert [t.key for t in placement.tolerations] == ["nvidia.com/gpu"]
-    assert handles["cluster"].name == "gpu-east"
-
-
-def test_azure_cloud_uses_existing_subnets_and_mirror_credentials() -> None:
-    subnet = (
-        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/"
-        "Microsoft.Network/virtualNetworks/hub/subnets/{}"
+    assert target.cluster.name == "gpu-east"
+    assert target.cluster.shared_cache_class == "azurefile-csi-premium"
+    assert target.cluster.internal_lb_annotations == {
+        "service.beta.kubernetes.io/azure-load-balancer-internal": "true"
+    }
+    assert target.registry is not None and target.kubeconfig is not None
+    assert set(target.identity.annotations) == {"azure.workload.identity/client-id"}
+    assert target.identity.pod_labels == {"azure.workload.identity/use": "true"}
+    federation = one(plan, "azure-native:managedidentity:FederatedIdentityCredential")["inputs"]
+    assert federation["subject"] == "system:serviceaccount:llm:llm"
+    assert (
+        federation["issuer"].startswith("https://")
+        and ".oic.prod-aks.azure.com/" in (federation["issuer"])
     )
+
+
+def test_the_composite_is_a_tree_of_its_parts() -> None:
+    plan = capture(lambda: AksGpuCluster("llm", _args()))
+    assert _children(plan, "llmplane:azure:GpuCluster") == [
+        ("azure-native:resources:ResourceGroup", "llm-rg"),
+        ("kubernetes:apps/v1:DaemonSet", "llm-device-plugin"),
+        ("llmplane:azure:ControlPlane", "llm"),
+        ("llmplane:azure:EncryptionKey", "llm"),
+        ("llmplane:azure:GpuNodePool", "llm"),
+        ("llmplane:azure:Network", "llm"),
+        ("llmplane:azure:RegistryMirror", "llm"),
+        ("llmplane:azure:WorkloadIdentity", "llm"),
+        ("pulumi:providers:kubernetes", "llm-k8s"),
+    ]
+    assert _children(plan, "llmplane:azure:EncryptionKey") == [
+        (KEY, "llm-key"),
+        (VAULT, "llm-vault"),
+    ]
+    assert (POOL, "llm-gpu") in _children(plan, "llmplane:azure:GpuNodePool")
+    assert (CLUSTER, "llm-aks") in _children(plan, "llmplane:azure:ControlPlane")
+    assert (REGISTRY, "llm-acr") in _children(plan, "llmplane:azure:RegistryMirror")
+    # The device plugin deploys through the cluster's provider.
+    plugin = one(plan, "kubernetes:apps/v1:DaemonSet")
+    assert plugin["provider"] and "llm-k8s" in plugin["provider"]
+
+
+def test_without_a_workload_the_composite_creates_no_identity() -> None:
+    handles: dict[str, AksGpuCluster] = {}
+    plan = capture(lambda: handles.update(target=AksGpuCluster("llm", _args(workload=None))))
+    assert not of_type(plan, "azure-native:managedidentity:FederatedIdentityCredential")
+    assert not of_type(plan, "llmplane:azure:WorkloadIdentity")
+    identities = {
+        r["name"] for r in of_type(plan, "azure-native:managedidentity:UserAssignedIdentity")
+    }
+    assert identities == {"llm-control-plane", "llm-kubelet", "llm-registry"}
+    assert handles["target"].identity == WorkloadIdentity()
+
+
+def test_aks_gpu_cluster_uses_existing_subnets_and_mirror_credentials() -> None:
     existing = ExistingSubnets(
-        nodes=subnet.format("aks"),
-        api_server=subnet.format("apiserver"),
-        endpoints=subnet.format("endpoints"),
+        nodes=SUBNET.format("aks"),
+        api_server=SUBNET.format("apiserver"),
+        endpoints=SUBNET.format("endpoints"),
     )
 
     def build() -> None:
         token = pulumi.Output.secret("ghp_Direct7oken")
-        args = _args(network=AzureNetworkArgs(existing=existing), mirror_credentials=("me", token))
-        drive(AzureCloud(args))
+        args = _args(network=AzureNetworkSpec(existing=existing), mirror_credentials=("me", token))
+        AksGpuCluster("llm", args)
 
     plan = capture(build)
     assert not of_type(plan, "azure-native:network:VirtualNetwork")
-    assert one(plan, POOL)["inputs"]["vnetSubnetID"] == subnet.format("aks")
+    assert one(plan, POOL)["inputs"]["vnetSubnetID"] == SUBNET.format("aks")
     assert one(plan, "azure-native:containerregistry:CacheRule")["inputs"][
         "credentialSetResourceId"
     ]
     assert "ghp_Direct7oken" not in json.dumps(plan)
 
 
-def test_azure_cloud_refuses_what_aks_cannot_run() -> None:
+def test_aks_gpu_cluster_refuses_what_aks_cannot_run() -> None:
     with pytest.raises(ValueError, match=r"^Kubernetes 1\.20 is not a version AKS supports"):
-        AzureCloud(_args(control_plane=AksControlPlaneArgs(kubernetes_version="1.20")))
+        _args(control_plane=AksControlPlaneSpec(kubernetes_version="1.20"))
     pool = GpuPoolSpec(
         shape=replace(A10, cloud="gcp"), count=1, spot=False, min_nodes=0, max_nodes=1
     )
-    with pytest.raises(ValueError, match="AzureCloud needs one of azure"):
-        AzureCloud(_args(gpu_pool=pool))
+    with pytest.raises(ValueError, match="AksGpuCluster needs one of azure"):
+        _args(gpu_pool=pool)
+    with pytest.raises(ValueError, match="AksGpuNodePool needs one of azure"):
+        AksGpuNodePoolArgs(resource_group_name="rg", cluster_name="aks", gpu_pool=pool)
+
+
+def _mirror_args(**changes: Any) -> AcrMirrorArgs:
+    args: dict[str, Any] = {
+        "registry_name": "theirmirror1",
+        "resource_group_name": "their-rg",
+        "vault_id": THEIR_VAULT,
+        "key_uri": THEIR_KEY,
+        "endpoint_subnet_id": SUBNET.format("endpoints"),
+        "engine_image": IMAGE,
+        "subscription_id": SUBSCRIPTION,
+    }
+    return AcrMirrorArgs(**{**args, **changes})
+
+
+def test_the_standalone_args_refuse_names_azure_rejects() -> None:
+    with pytest.raises(ValueError, match=r"^vault_name 'a_b' must be 3 to 24"):
+        KeyVaultKeyArgs(vault_name="a_b", resource_group_name="rg")
+    with pytest.raises(ValueError, match=r"^registry_name 'my-registry' must be 5 to 50"):
+        _mirror_args(registry_name="my-registry")
+    with pytest.raises(ValueError, match=r"^credentials need vault_name"):
+        _mirror_args(credentials=("me", "token"))
+
+
+def test_the_key_alone() -> None:
+    plan = capture(
+        lambda: KeyVaultKey(
+            "cmk",
+            KeyVaultKeyArgs(
+                vault_name="theirvault", resource_group_name="their-rg", tags={"team": "ml"}
+            ),
+        )
+    )
+    assert _azure(plan) == [(KEY, "cmk-key"), (VAULT, "cmk-vault")]
+    vault = one(plan, VAULT)["inputs"]
+    assert vault["resourceGroupName"] == "their-rg"
+    assert vault["vaultName"] == "theirvault" and vault["tags"] == {"team": "ml"}
+    # No tenant given: the deployer's, from the client config.
+    from llmplane.infra.mocks_azure import TENANT
+
+    assert vault["properties"]["tenantId"] == TENANT
+    key = one(plan, KEY)
+    assert key["inputs"]["vaultName"] == "theirvault" and key["inputs"]["keyName"] == "cmk"
+    assert one(plan, VAULT)["urn"] in key["dependencies"]
+
+
+def test_the_network_alone() -> None:
+    plan = capture(lambda: AzureNetwork("net", AzureNetworkArgs(resource_group_name="their-rg")))
+    assert _azure(plan) == [
+        ("azure-native:network:NatGateway", "net-nat"),
+        ("azure-native:network:PublicIPAddress", "net-nat-ip"),
+        ("azure-native:network:Subnet", "net-apiserver"),
+        ("azure-native:network:Subnet", "net-endpoints"),
+        ("azure-native:network:Subnet", "net-nodes"),
+        ("azure-native:network:VirtualNetwork", "net-vnet"),
+    ]
+    prefixes = {
+        r["name"]: r["inputs"]["addressPrefix"]
+        for r in of_type(plan, "azure-native:network:Subnet")
+    }
+    assert prefixes == {
+        "net-nodes": "10.0.0.0/17",
+        "net-apiserver": "10.0.128.0/28",
+        "net-endpoints": "10.0.128.16/28",
+    }
+    # Existing subnets: nothing is created.
+    existing = ExistingSubnets(
+        nodes=SUBNET.format("aks"),
+        api_server=SUBNET.format("apiserver"),
+        endpoints=SUBNET.format("endpoints"),
+    )
+    spec = AzureNetworkSpec(existing=existing)
+    plan = capture(
+        lambda: AzureNetwork("net", AzureNetworkArgs(resource_group_name="rg", network=spec))
+    )
+    assert _azure(plan) == []
+
+
+def test_the_control_plane_on_a_network_and_key_it_did_not_create() -> None:
+    args = AksControlPlaneArgs(
+        cluster_name="their-aks",
+        resource_group_name="their-rg",
+        vnet_id=SUBNET.format("aks").rsplit("/subnets/", 1)[0],
+        node_subnet_id=SUBNET.format("aks"),
+        api_subnet_id=SUBNET.format("apiserver"),
+        vault_id=THEIR_VAULT,
+        key_uri=THEIR_KEY,
+        kms_key_id=f"{THEIR_KEY}/0123456789abcdef",
+        subscription_id=SUBSCRIPTION,
+    )
+    plan = capture(lambda: AksControlPlane("cp", args))
+    assert not of_type(plan, VAULT) and not of_type(plan, "azure-native:network:VirtualNetwork")
+    cluster = one(plan, CLUSTER)
+    kms = cluster["inputs"]["securityProfile"]["azureKeyVaultKms"]
+    assert kms["keyVaultResourceId"] == THEIR_VAULT
+    assert kms["keyId"] == f"{THEIR_KEY}/0123456789abcdef"
+    assert cluster["inputs"]["agentPoolProfiles"][0]["vnetSubnetID"] == SUBNET.format("aks")
+    roles = {r["name"]: r for r in of_type(plan, ROLE)}
+    assert set(roles) == {
+        "cp-cp-kubelet",
+        "cp-cp-network",
+        "cp-cp-crypto",
+        "cp-cp-vault",
+        "cp-disks-key",
+    }
+    assert {r["urn"] for r in roles.values()} <= set(cluster["dependencies"])
+    for role in roles.values():
+        assert role["inputs"]["roleDefinitionId"].startswith(f"/subscriptions/{SUBSCRIPTION}/")
+
+
+def test_a_gpu_pool_joins_a_cluster_llmplane_did_not_create() -> None:
+    handles: dict[str, AksGpuNodePool] = {}
+    args = AksGpuNodePoolArgs(
+        resource_group_name="their-rg",
+        cluster_name="their-aks",
+        gpu_pool=replace(A10_POOL, spot=True, min_nodes=1, max_nodes=4),
+    )
+    plan = capture(lambda: handles.update(pool=AksGpuNodePool("extra", args)))
+    assert _azure(plan) == [(POOL, "extra-gpu")]
+    pool = one(plan, POOL)
+    assert pool["inputs"]["resourceName"] == "their-aks"
+    assert pool["inputs"]["resourceGroupName"] == "their-rg"
+    assert "vnetSubnetID" not in pool["inputs"]
+    assert (pool["inputs"]["minCount"], pool["inputs"]["maxCount"]) == (1, 4)
+    assert pool["inputs"]["scaleSetPriority"] == "Spot"
+    assert pool["dependencies"] == []
+    placement = handles["pool"].placement
+    assert [t.key for t in placement.tolerations] == [
+        "nvidia.com/gpu",
+        "kubernetes.azure.com/scalesetpriority",
+    ]
+
+
+def test_a_registry_mirror_needs_no_cluster() -> None:
+    args = _mirror_args(pull_principal_ids={"ci": "22222222-2222-2222-2222-222222222222"})
+    plan = capture(lambda: AcrMirror("mirror", args))
+    assert not of_type(plan, CLUSTER)
+    registry = one(plan, REGISTRY)["inputs"]
+    assert registry["registryName"] == "theirmirror1"
+    assert registry["encryption"]["keyVaultProperties"]["keyIdentifier"] == THEIR_KEY
+    roles = {r["name"]: r["inputs"] for r in of_type(plan, ROLE)}
+    assert set(roles) == {"mirror-registry-key", "mirror-ci-acrpull"}
+    assert roles["mirror-registry-key"]["scope"] == THEIR_VAULT
+    assert roles["mirror-ci-acrpull"]["principalId"] == "22222222-2222-2222-2222-222222222222"
+    endpoint = one(plan, "azure-native:network:PrivateEndpoint")["inputs"]
+    assert endpoint["subnet"]["id"] == SUBNET.format("endpoints")
+    # No VNet given: the DNS zone links the endpoint subnet's VNet.
+    link = one(plan, "azure-native:privatedns:VirtualNetworkLink")["inputs"]
+    assert link["virtualNetwork"]["id"] == SUBNET.format("endpoints").rsplit("/subnets/", 1)[0]
+    rule = one(plan, "azure-native:containerregistry:CacheRule")["inputs"]
+    assert rule["targetRepository"] == "huggingface/text-generation-inference"
+
+
+def test_a_workload_identity_from_an_issuer_string() -> None:
+    handles: dict[str, AksWorkloadIdentity] = {}
+    args = AksWorkloadIdentityArgs(
+        resource_group_name="their-rg",
+        oidc_issuer="https://issuer.example/their-aks/",
+        workload=Workload(namespace="serving", service_account="engine"),
+    )
+    plan = capture(lambda: handles.update(identity=AksWorkloadIdentity("wi", args)))
+    assert _azure(plan) == [
+        ("azure-native:managedidentity:FederatedIdentityCredential", "wi-engine-federation"),
+        ("azure-native:managedidentity:UserAssignedIdentity", "wi-engine"),
+    ]
+    federation = one(plan, "azure-native:managedidentity:FederatedIdentityCredential")["inputs"]
+    assert federation["issuer"] == "https://issuer.example/their-aks/"
+    assert federation["subject"] == "system:serviceaccount:serving:engine"
+    assert federation["audiences"] == ["api://AzureADTokenExchange"]
+    # No roles: the identity can do nothing until someone grants it something.
+    assert not of_type(plan, ROLE)
+    assert handles["identity"].identity.pod_labels == {"azure.workload.identity/use": "true"}
 
 
 def test_stack_settings_map_onto_the_args() -> None:
     settings = parse("azure-dev", _dev_config(), frozenset())
-    args = azure_args(settings)
+    args = azure_args(settings, WORKLOAD)
+    assert args.workload == WORKLOAD
+    assert azure_args(settings).workload is None
     assert args.cluster_name == "llm-azure-dev"
     assert args.vault_name == global_name("azure-dev", "vault", 24)
     assert args.registry_name == global_name("azure-dev", "registry", 50)
@@ -394,13 +659,13 @@ def test_stack_settings_map_onto_the_args() -> None:
         "stack": "azure-dev",
         "managed-by": "pulumi",
     }
-    assert args.control_plane == AksControlPlaneArgs(
+    assert args.control_plane == AksControlPlaneSpec(
         kubernetes_version="1.35",
         private_endpoint=False,
         authorized_cidrs=("203.0.113.0/24",),
         tier="free",
     )
-    assert args.network == AzureNetworkArgs(cidr="10.0.0.0/16", existing=None)
+    assert args.network == AzureNetworkSpec(cidr="10.0.0.0/16", existing=None)
     assert args.gpu_pool.shape.name == "Standard_NV36ads_A10_v5" and args.gpu_pool.spot
     assert args.engine_image == IMAGE
     assert args.mirror_credentials is None

@@ -139,21 +139,23 @@ def test_auto_respects_an_explicit_gpu_count() -> None:
     ],
 )
 def test_auto_that_cannot_be_sized_is_a_one_line_error(config: dict[str, Any], words: str) -> None:
-    from llmplane.infra.cloud_args import cloud_for
+    from llmplane.infra.cloud_args import cluster_for, engine_workload
 
     with pytest.raises(SettingsError) as caught:
-        cloud_for(parse("auto-bad", config))
+        settings = parse("auto-bad", config)
+        cluster_for(settings, engine_workload(settings))
     assert caught.value.key == "llmplane:gpu.shape"
     assert words in str(caught.value)
 
 
 def test_an_explicit_shape_too_small_for_the_model_is_refused() -> None:
-    from llmplane.infra.cloud_args import cloud_for
+    from llmplane.infra.cloud_args import cluster_for, engine_workload
 
     _, config, _ = read_stack_file(STACKS / "Pulumi.aws-dev.yaml")
     config = {**config, "llmplane:model": {"id": "meta-llama/Llama-3.1-70B-Instruct"}}
     with pytest.raises(SettingsError, match=r"g6\.xlarge cannot hold meta-llama/Llama-3\.1-70B"):
-        cloud_for(parse("too-small", config))
+        settings = parse("too-small", config)
+        cluster_for(settings, engine_workload(settings))
 
 
 def test_sized_pods_request_their_share_of_the_node() -> None:

@@ -10,12 +10,13 @@ import pulumi
 import pytest
 
 from llmplane.components.cloud import Toleration
+from llmplane.components.cluster import Workload
 from llmplane.components.kubernetes import ExistingCluster, ExistingClusterArgs
-from llmplane.infra.cloud_args import cloud_for
+from llmplane.infra.cloud_args import cluster_for
 from llmplane.infra.cloud_args.kubernetes import kubernetes_args
 from llmplane.infra.errors import SettingsError
 from llmplane.infra.settings import parse
-from tests.components.direct import capture, drive
+from tests.components.direct import capture
 from tests.conftest import config_with
 from tests.plans import of_type, one
 
@@ -33,18 +34,21 @@ def test_existing_cluster_builds_from_its_args_alone() -> None:
             taint_keys=("nvidia.com/gpu", "dedicated"),
             gpu_resource="amd.com/gpu",
         )
-        handles.update(drive(ExistingCluster(args)))
+        handles["target"] = ExistingCluster("llm", args)
 
     plan = capture(build)
     provider = one(plan, PROVIDER, "llm-cluster")
     assert provider["inputs"]["context"] == "lab"
     assert provider["inputs"]["kubeconfig"] == "[secret]"
     assert "s3cr3t-config" not in json.dumps(plan)
-    # Only the provider: no key, no cluster, no registry, no identity.
+    # Only the provider, under the component: no key, no cluster, no registry, no identity.
     assert [r["name"] for r in plan["resources"] if r["custom"]] == ["llm-cluster"]
-    assert handles["key"] is None and handles["registry"] is None
-    assert handles["cluster"].name == "llm-cluster"
-    placement = handles["placement"]
+    component = one(plan, "llmplane:kubernetes:ExistingCluster", "llm")
+    assert provider["parent"] == component["urn"]
+    target = handles["target"]
+    assert target.registry is None and target.identity.annotations == {}
+    assert target.cluster.name == "llm-cluster" and target.cluster.provider is not None
+    placement = target.placement
     # Sorted, whatever order the selector came in.
     assert list(placement.node_selector.items()) == [("gpu", "h100"), ("zone", "b")]
     assert placement.tolerations == (Toleration(key="nvidia.com/gpu"), Toleration(key="dedicated"))
@@ -53,11 +57,12 @@ def test_existing_cluster_builds_from_its_args_alone() -> None:
 
 def test_defaults_reach_the_ambient_kubeconfig_and_nvidia_gpus() -> None:
     handles: dict[str, Any] = {}
-    plan = capture(lambda: handles.update(drive(ExistingCluster(ExistingClusterArgs()))))
+    plan = capture(lambda: handles.update(target=ExistingCluster("gpu", ExistingClusterArgs())))
     (provider,) = of_type(plan, PROVIDER)
+    assert provider["name"] == "gpu-cluster"
     assert "kubeconfig" not in provider["inputs"] and "context" not in provider["inputs"]
-    assert handles["placement"].gpu_resource == "nvidia.com/gpu"
-    assert handles["placement"].tolerations == (Toleration(key="nvidia.com/gpu"),)
+    assert handles["target"].placement.gpu_resource == "nvidia.com/gpu"
+    assert handles["target"].placement.tolerations == (Toleration(key="nvidia.com/gpu"),)
 
 
 def test_stack_settings_map_onto_the_args() -> None:
@@ -83,10 +88,10 @@ def test_a_component_refusal_reaches_the_user_as_the_one_line_error() -> None:
     """The settings rules refuse bad stacks first; if a component still refuses, no traceback."""
     refusal = ValueError("taint keys must not be empty")
     with (
-        mock.patch("llmplane.components.kubernetes.ExistingCluster.__init__", side_effect=refusal),
+        mock.patch("llmplane.infra.cloud_args.kubernetes.kubernetes_args", side_effect=refusal),
         pytest.raises(SettingsError) as caught,
     ):
-        cloud_for(parse("k", config_with()))
+        cluster_for(parse("k", config_with()), Workload("llm", "inference"))
     assert str(caught.value) == (
         "stack k: llmplane:cloud: the kubernetes target refuses the stack: taint keys must not "
         "be empty; fix the stack's settings for that target"

@@ -34,7 +34,11 @@ def test_every_shipped_stack_plans(path: Path) -> None:
     plan = plan_stack(path)
     assert plan["project"] == "llmplane"
     assert plan["stack"] == path.name.split(".")[1]
-    assert of_type(plan, "llmplane:index:GpuPlatform")
+    (cluster,) = [
+        r for r in plan["resources"] if r["type"].endswith(("GpuCluster", ":ExistingCluster"))
+    ]
+    assert cluster["parent"] == one(plan, "pulumi:pulumi:Stack")["urn"]
+    assert of_type(plan, "llmplane:kubernetes:KedaAutoscaling")
     assert of_type(plan, "llmplane:index:InferenceService")
     assert plan["outputs"]["endpoint"].startswith("http://")
 
@@ -44,18 +48,19 @@ def test_plan_records_the_resource_tree_and_providers() -> None:
     urns = {r["urn"] for r in plan["resources"]}
     stack = one(plan, "pulumi:pulumi:Stack")
     service = one(plan, "llmplane:index:InferenceService")
-    platform = one(plan, "llmplane:index:GpuPlatform")
+    platform = one(plan, "llmplane:kubernetes:ExistingCluster")
+    scaling = one(plan, "llmplane:kubernetes:KedaAutoscaling")
     provider = one(plan, "pulumi:providers:kubernetes")
     assert stack["parent"] is None
-    assert service["parent"] == stack["urn"] and platform["parent"] == stack["urn"]
+    assert {service["parent"], platform["parent"], scaling["parent"]} == {stack["urn"]}
     assert provider["parent"] == platform["urn"]
     for resource in plan["resources"]:
         assert resource["parent"] is None or resource["parent"] in urns
         if resource["type"].startswith("kubernetes:"):
             # Nothing deploys through the ambient kubeconfig: every object names the provider.
             assert resource["provider"] == provider["urn"]
-            # The engine's objects belong to the service; KEDA and Prometheus to the platform.
-            assert resource["parent"] in {service["urn"], platform["urn"]}
+            # The engine's objects belong to the service; KEDA and Prometheus to their component.
+            assert resource["parent"] in {service["urn"], scaling["urn"]}
             assert resource["custom"] is True
 
 

@@ -40,14 +40,21 @@ def check(
     return messages
 
 
-def inputs(plan: Plan, type_: str, index: int = 0) -> dict[str, Any]:
-    """A deep copy of one resource's inputs from a shipped plan, ready to be broken."""
-    return copy.deepcopy(of_type(plan, type_)[index]["inputs"])
+def inputs(plan: Plan, type_: str, name: str | None = None) -> dict[str, Any]:
+    """A deep copy of one resource's inputs from a shipped plan, ready to be broken.
+
+    By name where the plan has several of the type: plans list resources in URN order, which
+    moves whenever a component is added or renamed.
+    """
+    found = [r for r in of_type(plan, type_) if name is None or r["name"] == name]
+    names = [r["name"] for r in found]
+    assert len(found) == 1, f"{type_} {name or ''}: expected one, found {names}"
+    return copy.deepcopy(found[0]["inputs"])
 
 
-def shipped_props(stack: str, type_: str, index: int = 0) -> Callable[[], Props]:
+def shipped_props(stack: str, type_: str, name: str | None = None) -> Callable[[], Props]:
     """A maker of fresh copies of one resource a shipped stack deploys, for a case table."""
-    return lambda: inputs(shipped(stack), type_, index)
+    return lambda: inputs(shipped(stack), type_, name)
 
 
 def check_stack(
@@ -99,7 +106,7 @@ def drop(path: str) -> Mutation:
 
 
 def rules_of(package: str) -> list[Rule]:
-    """The registered rules whose checks live in llmplane.policies.rules.<package> or its submodules."""
+    """The registered rules whose checks live in llmplane.policies.rules.<package> or below."""
     module = f"llmplane.policies.rules.{package}"
     return [
         rule

@@ -70,12 +70,15 @@ def ecr_policy() -> Props:
 
 def iam_policy() -> Props:
     """A standalone policy holding the shipped autoscaler document."""
-    return {"name": "autoscaler", "policy": inputs(shipped("aws-dev"), ROLE_POLICY)["policy"]}
+    return {
+        "name": "autoscaler",
+        "policy": inputs(shipped("aws-dev"), ROLE_POLICY, "llm-autoscaler")["policy"],
+    }
 
 
 def role_with_inline() -> Props:
     """A shipped role given the autoscaler document as an inline policy."""
-    role = inputs(shipped("aws-dev"), ROLE)
+    role = inputs(shipped("aws-dev"), ROLE, "llm-autoscaler-irsa")
     role["inlinePolicies"] = [{"name": "scale", "policy": iam_policy()["policy"]}]
     return role
 
@@ -103,9 +106,9 @@ def ingress_rule() -> Props:
 
 DEV_CLUSTER = aws_dev(CLUSTER)
 PROD_CLUSTER = shipped_props("aws-prod", CLUSTER)
-GPU_TEMPLATE = aws_dev(TEMPLATE)
-ENDPOINTS_SG = aws_dev(SG, index=1)
-AUTOSCALER_POLICY = aws_dev(ROLE_POLICY)
+GPU_TEMPLATE = aws_dev(TEMPLATE, "llm-gpu")
+ENDPOINTS_SG = aws_dev(SG, "llm-endpoints")
+AUTOSCALER_POLICY = aws_dev(ROLE_POLICY, "llm-autoscaler")
 
 # fmt: off
 # One compliant case per policy, from what the shipped stacks deploy where they deploy it.
@@ -117,7 +120,7 @@ COMPLIANT = [
     ("aws-eks-control-plane-logging", CLUSTER, DEV_CLUSTER),
     ("aws-eks-supported-version", CLUSTER, DEV_CLUSTER),
     ("aws-eks-api-authentication-mode", CLUSTER, DEV_CLUSTER),
-    ("aws-eks-node-group-no-remote-access", NODE_GROUP, aws_dev(NODE_GROUP)),
+    ("aws-eks-node-group-no-remote-access", NODE_GROUP, aws_dev(NODE_GROUP, "llm-gpu")),
     ("aws-launch-template-imdsv2", TEMPLATE, GPU_TEMPLATE),
     ("aws-launch-template-ebs-encrypted", TEMPLATE, GPU_TEMPLATE),
     ("aws-launch-template-no-public-ip", TEMPLATE, GPU_TEMPLATE),
@@ -131,7 +134,7 @@ COMPLIANT = [
     ("aws-iam-no-wildcard-actions", POLICY, iam_policy),
     ("aws-iam-no-wildcard-actions", ROLE, role_with_inline),
     ("aws-iam-no-unscoped-write", ROLE_POLICY, AUTOSCALER_POLICY),
-    ("aws-iam-no-unscoped-write", ROLE_POLICY, aws_dev(ROLE_POLICY, index=1)),
+    ("aws-iam-no-unscoped-write", ROLE_POLICY, aws_dev(ROLE_POLICY, "llm-ebs-csi-key")),
     ("aws-iam-no-privilege-escalation", ROLE_POLICY, AUTOSCALER_POLICY),
     ("aws-efs-encrypted", EFS, aws_dev(EFS)),
     ("aws-security-group-no-public-ingress", SG, ENDPOINTS_SG),
@@ -171,10 +174,10 @@ VIOLATIONS = [
     ("aws-eks-api-authentication-mode", CLUSTER, DEV_CLUSTER,
      put("accessConfig.authenticationMode", "CONFIG_MAP"),
      "accessConfig.authenticationMode is CONFIG_MAP"),
-    ("aws-eks-node-group-no-remote-access", NODE_GROUP, aws_dev(NODE_GROUP),
+    ("aws-eks-node-group-no-remote-access", NODE_GROUP, aws_dev(NODE_GROUP, "llm-gpu"),
      put("remoteAccess", {"ec2SshKey": "ops"}),
      "remoteAccess (key 'ops') without sourceSecurityGroupIds opens SSH to 0.0.0.0/0"),
-    ("aws-eks-node-group-no-remote-access", NODE_GROUP, aws_dev(NODE_GROUP),
+    ("aws-eks-node-group-no-remote-access", NODE_GROUP, aws_dev(NODE_GROUP, "llm-gpu"),
      put("remoteAccess", {"ec2SshKey": "ops", "sourceSecurityGroupIds": ["sg-1"]}),
      "remoteAccess allows SSH to the nodes with key 'ops'"),
     ("aws-launch-template-imdsv2", TEMPLATE, GPU_TEMPLATE,
@@ -375,7 +378,7 @@ def test_shipped_stacks_break_no_mandatory_aws_policy(stack: str) -> None:
 
 
 def test_an_unknown_value_is_left_to_the_runner() -> None:
-    props = inputs(shipped("aws-dev"), ROLE_POLICY)
+    props = inputs(shipped("aws-dev"), ROLE_POLICY, "llm-autoscaler")
     props["policy"] = UNKNOWN
     with pytest.raises(UnknownValueError):
         check("aws-iam-no-privilege-escalation", ROLE_POLICY, props)

@@ -41,14 +41,14 @@ READER = "roles/artifactregistry.reader"
 
 def binding() -> Props:
     """The shipped reader grant, written as a binding."""
-    member = inputs(shipped("gcp-dev"), MEMBER)
+    member = inputs(shipped("gcp-dev"), MEMBER, "llm-cache-reader")
     member["members"] = [member.pop("member")]
     return member
 
 
 def iam_policy() -> Props:
     """The shipped reader grant, written as a whole IAM policy."""
-    member = inputs(shipped("gcp-dev"), MEMBER)
+    member = inputs(shipped("gcp-dev"), MEMBER, "llm-cache-reader")
     document = {"bindings": [{"role": member["role"], "members": [member["member"]]}]}
     return {
         "location": member["location"],
@@ -77,10 +77,11 @@ def add_policy_member(member: str) -> Mutation:
 
 
 GKE = gcp_dev(CLUSTER)
-GPU_POOL = gcp_dev(POOL)
-SYSTEM_POOL = gcp_dev(POOL, 1)
-CACHE_REPO = gcp_dev(REPO)
-IMAGES_REPO = gcp_dev(REPO, 1)
+GPU_POOL = gcp_dev(POOL, "llm-gpu")
+SYSTEM_POOL = gcp_dev(POOL, "llm-system")
+CACHE_REPO = gcp_dev(REPO, "llm-cache")
+IMAGES_REPO = gcp_dev(REPO, "llm-images")
+CACHE_READER = gcp_dev(MEMBER, "llm-cache-reader")
 OPEN = "0.0.0.0/0"
 ENFORCE = "PROJECT_SINGLETON_POLICY_ENFORCE"
 
@@ -112,7 +113,7 @@ COMPLIANT = [
     ("gcp-artifact-registry-cmek", REPO, CACHE_REPO),
     ("gcp-artifact-registry-immutable-tags", REPO, IMAGES_REPO),
     ("gcp-artifact-registry-immutable-tags", REPO, CACHE_REPO),
-    ("gcp-artifact-registry-not-public", MEMBER, gcp_dev(MEMBER)),
+    ("gcp-artifact-registry-not-public", MEMBER, CACHE_READER),
     ("gcp-artifact-registry-not-public", BINDING, binding),
     ("gcp-artifact-registry-not-public", IAM_POLICY, iam_policy),
     ("gcp-kms-key-rotation", KEY, gcp_dev(KEY)),
@@ -176,7 +177,7 @@ VIOLATIONS = [
      "kmsKeyName is not set"),
     ("gcp-artifact-registry-immutable-tags", REPO, IMAGES_REPO,
      put("dockerConfig.immutableTags", False), "dockerConfig.immutableTags is not true"),
-    ("gcp-artifact-registry-not-public", MEMBER, gcp_dev(MEMBER), put("member", "allUsers"),
+    ("gcp-artifact-registry-not-public", MEMBER, CACHE_READER, put("member", "allUsers"),
      f"{READER} is granted to allUsers"),
     ("gcp-artifact-registry-not-public", BINDING, binding,
      lambda p: p["members"].append("allAuthenticatedUsers"),

@@ -20,9 +20,7 @@ def engine() -> dict[str, Any]:
 
 
 def _engine(stack: str) -> dict[str, Any]:
-    plan = shipped(stack)
-    names = [r["name"] for r in plan["resources"] if r["type"] == DEPLOYMENT]
-    return inputs(plan, DEPLOYMENT, names.index("llm"))
+    return inputs(shipped(stack), DEPLOYMENT, "llm")
 
 
 def _container(props: dict[str, Any]) -> dict[str, Any]:

@@ -83,7 +83,10 @@ def test_device_plugin_must_tolerate_the_gpu_taint() -> None:
         plan["resources"].remove(plugin)
         ((message, urn),) = check_stack("gpu-device-plugin-tolerates-pool-taints", plan)
         assert "no NVIDIA device plugin" in message
-        assert urn == next(r["urn"] for r in plan["resources"] if r["type"] == pool)
+        # Reported on the GPU pool, not on the cluster's system pool.
+        assert urn == next(
+            r["urn"] for r in plan["resources"] if r["type"] == pool and r["name"] == "llm-gpu"
+        )
 
 
 def test_public_load_balancers_only_in_front_of_the_gateway() -> None:
