@@ -9,9 +9,9 @@ import pulumi
 
 from ..cloud import GpuPoolSpec, require_cloud
 from ..cluster import Workload
-from ..naming import dns_label
 from ..shapes import Shape
 from .eks import EksControlPlaneArgs
+from .kms import require_region_and_name
 from .network import AwsNetworkArgs
 from .nodes import GPU_VOLUME_GIB
 
@@ -47,13 +47,7 @@ class EksGpuClusterArgs:
 
     def __post_init__(self) -> None:
         """Refuse values AWS would reject later, with a message that names the field."""
-        if not self.region:
-            raise ValueError("region is empty; name the AWS region, e.g. us-east-1")
-        if dns_label(self.cluster_name) != self.cluster_name:
-            raise ValueError(
-                f"cluster_name {self.cluster_name!r} is not a DNS label"
-                " (lowercase letters, digits and '-', at most 63 characters)"
-            )
+        require_region_and_name(self.region, self.cluster_name)
         for shape in (self.pool.shape, *self.spot_fallbacks):
             require_cloud(shape, "aws", "EksGpuCluster")
         if self.gpu_volume_gib <= 0:

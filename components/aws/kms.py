@@ -12,7 +12,7 @@ from ..naming import dns_label
 from .account import Account
 from .iam_documents import key_policy, to_json
 
-__all__ = ["KmsKey", "KmsKeyArgs", "control_plane_log_group"]
+__all__ = ["KmsKey", "KmsKeyArgs", "control_plane_log_group", "require_region_and_name"]
 
 
 def control_plane_log_group(cluster_name: str) -> str:
@@ -33,13 +33,7 @@ class KmsKeyArgs:
 
     def __post_init__(self) -> None:
         """Refuse an alias or region AWS would reject later, naming the field."""
-        if not self.region:
-            raise ValueError("region is empty; name the AWS region, e.g. us-east-1")
-        if dns_label(self.cluster_name) != self.cluster_name:
-            raise ValueError(
-                f"cluster_name {self.cluster_name!r} is not a DNS label"
-                " (lowercase letters, digits and '-', at most 63 characters)"
-            )
+        require_region_and_name(self.region, self.cluster_name)
 
 
 class KmsKey(pulumi.ComponentResource):
@@ -88,3 +82,14 @@ class KmsKey(pulumi.ComponentResource):
         self.arn = key.arn
         self.key_id = key.key_id
         self.register_outputs({"arn": self.arn, "alias": self.alias})
+
+
+def require_region_and_name(region: str, cluster_name: str) -> None:
+    """Refuse an empty region, or a cluster name that cannot name AWS resources (a DNS label)."""
+    if not region:
+        raise ValueError("region is empty; name the AWS region, e.g. us-east-1")
+    if dns_label(cluster_name) != cluster_name:
+        raise ValueError(
+            f"cluster_name {cluster_name!r} is not a DNS label"
+            " (lowercase letters, digits and '-', at most 63 characters)"
+        )

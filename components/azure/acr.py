@@ -12,6 +12,7 @@ from .roles import (
     KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
     KEY_VAULT_SECRETS_USER,
     assign,
+    deployer_subscription,
 )
 from .vault import vault_secret
 
@@ -38,11 +39,7 @@ class AcrMirror(pulumi.ComponentResource):
         """Its key identity and grant, the registry, its endpoint, AcrPull grants, cache rule."""
         super().__init__("llmplane:azure:RegistryMirror", name, None, opts)
         group, tags = args.resource_group_name, dict(args.tags)
-        subscription = args.subscription_id
-        if subscription is None:
-            subscription = azure.authorization.get_client_config_output(
-                opts=pulumi.InvokeOutputOptions(parent=self)
-            ).subscription_id
+        subscription = deployer_subscription(args.subscription_id, self)
         child = pulumi.ResourceOptions(parent=self)
         identity = azure.managedidentity.UserAssignedIdentity(
             f"{name}-registry", resource_group_name=group, tags=tags, opts=child

@@ -20,6 +20,7 @@ from .roles import (
     MANAGED_IDENTITY_OPERATOR,
     NETWORK_CONTRIBUTOR,
     assign,
+    deployer_subscription,
 )
 
 if TYPE_CHECKING:
@@ -95,11 +96,7 @@ class AksControlPlane(pulumi.ComponentResource):
         """Identities and their roles, the disk encryption set and its key role, then AKS."""
         super().__init__("llmplane:azure:ControlPlane", name, None, opts)
         group, tags = args.resource_group_name, dict(args.tags)
-        subscription = args.subscription_id
-        if subscription is None:
-            subscription = azure.authorization.get_client_config_output(
-                opts=pulumi.InvokeOutputOptions(parent=self)
-            ).subscription_id
+        subscription = deployer_subscription(args.subscription_id, self)
         child = pulumi.ResourceOptions(parent=self)
         identities = Identities(
             control_plane=azure.managedidentity.UserAssignedIdentity(

@@ -15,6 +15,7 @@ __all__ = [
     "NETWORK_CONTRIBUTOR",
     "ROLE_NAMES",
     "assign",
+    "deployer_subscription",
 ]
 
 # Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
@@ -58,3 +59,15 @@ def assign(
         description=f"llmplane: {ROLE_NAMES[role]}",
         opts=pulumi.ResourceOptions(parent=parent),
     )
+
+
+def deployer_subscription(
+    given: pulumi.Input[str] | None, parent: pulumi.Resource
+) -> pulumi.Input[str]:
+    """The subscription given, or else the one `pulumi up` runs in (from the client config)."""
+    if given is not None:
+        return given
+    client = azure.authorization.get_client_config_output(
+        opts=pulumi.InvokeOutputOptions(parent=parent)
+    )
+    return client.subscription_id
