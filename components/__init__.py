@@ -1,1 +1,3 @@
 """Pulumi components and the cloud adapters they are built from."""
+
+__all__: list[str] = []

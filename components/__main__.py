@@ -17,7 +17,7 @@ from pathlib import Path
 _FOLDER = Path(__file__).resolve().parent
 
 # Python puts the folder it runs first on sys.path. That folder is components/, whose modules
-# are llmplane.components' and must not import as top-level ones: kubernetes.py would shadow the
+# are llmplane.components' and must not import as top-level ones: kubernetes/ would shadow the
 # Kubernetes client. Everything this file needs comes from the installed llmplane instead.
 if sys.path and Path(sys.path[0] or ".").resolve() == _FOLDER:
     del sys.path[0]
@@ -30,7 +30,7 @@ from pulumi.provider import main  # noqa: E402
 from pulumi.provider.experimental.analyzer import PropertyDefinition, PropertyType  # noqa: E402
 from pulumi.provider.experimental.component import ComponentProvider  # noqa: E402
 
-from llmplane.components.inference import InferenceService  # noqa: E402
+from llmplane.components.kubernetes.inference import InferenceService  # noqa: E402
 
 PACKAGE = "llmplane"
 """The package name: type tokens `llmplane:index:<Component>`, the Node.js SDK @pulumi/llmplane."""

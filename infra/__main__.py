@@ -2,8 +2,8 @@
 
 import pulumi
 
-from llmplane.components.addons import KedaAutoscaling
-from llmplane.components.inference import InferenceService
+from llmplane.components.kubernetes.addons import KedaAutoscaling
+from llmplane.components.kubernetes.inference import InferenceService
 from llmplane.infra.cloud_args import cluster_for, engine_workload, refusal
 from llmplane.infra.errors import SettingsError
 from llmplane.infra.service_args import service_args

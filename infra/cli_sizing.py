@@ -305,7 +305,7 @@ def _size_document(
     fits: Sequence[Fit],
     layouts: Sequence[tuple[Fit, tuple[float, str] | None]] = (),
 ) -> dict[str, Any]:
-    from llmplane.components.engines import ENGINES, ServeRequest
+    from llmplane.components.kubernetes.engines import ENGINES, ServeRequest
 
     common = {
         "model": name,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from llmplane.components.engines import ENGINES
+from llmplane.components.kubernetes.engines import ENGINES
 
 from .endpoint_client import (
     Failure,

@@ -59,7 +59,10 @@ def plan_all(parsed: Sequence[Parsed]) -> list[Plan]:
         return _plan_group(list(parsed))
     # Every program builds KEDA and Prometheus and an InferenceService, and every plan runs the
     # policy pack: load those once, before the fork, not once per worker.
-    for module in ("llmplane.components.addons", "llmplane.components.inference"):
+    for module in (
+        "llmplane.components.kubernetes.addons",
+        "llmplane.components.kubernetes.inference",
+    ):
         importlib.import_module(module)
     importlib.import_module("llmplane.policies.offline")
     importlib.import_module("llmplane.policies.rules").load_all()

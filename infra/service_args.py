@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pulumi
 
-from llmplane.components.addons import Autoscaling
 from llmplane.components.cloud import Placement
 from llmplane.components.cluster import GpuClusterTarget
-from llmplane.components.inference import (
+from llmplane.components.kubernetes.addons import Autoscaling
+from llmplane.components.kubernetes.inference import (
     AutoscalingArgs,
     GatewayArgs,
     GpuTolerationArgs,

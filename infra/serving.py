@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from llmplane.components.engines import ServeRequest
+from llmplane.components.kubernetes.engines import ServeRequest
 
 from .architecture import Architecture
 from .catalog import (

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-from llmplane.components.engines import QUANTIZATIONS, Engine
+from llmplane.components.kubernetes.engines import QUANTIZATIONS, Engine
 from llmplane.components.naming import PROJECT
 
 from .errors import SettingsError

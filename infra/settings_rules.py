@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic.alias_generators import to_camel
 
-from llmplane.components.engines import ENGINES
+from llmplane.components.kubernetes.engines import ENGINES
 from llmplane.components.naming import PROJECT, REQUIRED_TAGS, TAG_KEY_PATTERN, TAG_VALUE_PATTERN
 
 from .errors import SettingsError
@@ -156,7 +156,7 @@ def _check_exposure(settings: StackSettings) -> None:
                 )
         # The gateway's own rule, so that the plan refuses what the gateway would. Imported only
         # for a public stack: the gateway module pulls in the Kubernetes SDK.
-        from llmplane.components.gateway import (
+        from llmplane.components.kubernetes.gateway import (
             MAX_API_KEY_LENGTH,
             MIN_API_KEY_LENGTH,
             api_keys_problem,

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..cloud import ClusterRef, Placement, RegistryRef, WorkloadIdentity
-from ..device_plugin import nvidia_device_plugin
+from ..kubernetes.device_plugin import nvidia_device_plugin
 from .args import GPU_VOLUME_GIB, AwsNetworkArgs, EksControlPlaneArgs, EksGpuClusterArgs
 from .autoscaler import EksClusterAutoscaler, EksClusterAutoscalerArgs
 from .ecr import EcrMirror, EcrMirrorArgs

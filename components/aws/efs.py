@@ -20,7 +20,7 @@ __all__ = ["ENGINE_GID", "NFS_PORT", "STORAGE_CLASS", "EfsSharedCache", "EfsShar
 # The StorageClass the engine's ReadWriteMany cache claim names.
 STORAGE_CLASS = "llmplane-efs"
 NFS_PORT = 2049
-# Directories the driver creates per claim belong to the engine's uid (components/pod.py).
+# Directories the driver creates per claim belong to the engine's uid (see kubernetes/pod.py).
 ENGINE_GID = "10001"
 
 

@@ -9,7 +9,7 @@ import pulumi_azure_native as azure
 import pulumi_kubernetes as k8s
 
 from ..cloud import ClusterRef, KeyRef, Placement, RegistryRef, WorkloadIdentity
-from ..device_plugin import nvidia_device_plugin
+from ..kubernetes.device_plugin import nvidia_device_plugin
 from .acr import AcrMirror
 from .aks import AksControlPlane, AksGpuNodePool, AksWorkloadIdentity
 from .args import (

@@ -4,7 +4,7 @@ import pulumi
 
 from llmplane.components.aws import EksControlPlaneArgs, EksGpuCluster, EksGpuClusterArgs
 from llmplane.components.cloud import GpuPoolSpec
-from llmplane.components.engines import ENGINES
+from llmplane.components.kubernetes.engines import ENGINES
 from llmplane.components.shapes import Shape
 
 config = pulumi.Config()

@@ -3,7 +3,11 @@
 import pulumi
 import pulumi_kubernetes as k8s
 
-from llmplane.components.inference import InferenceService, InferenceServiceArgs, PlacementArgs
+from llmplane.components.kubernetes.inference import (
+    InferenceService,
+    InferenceServiceArgs,
+    PlacementArgs,
+)
 
 config = pulumi.Config()
 

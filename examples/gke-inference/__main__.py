@@ -4,9 +4,9 @@ import pulumi
 
 from llmplane.components.cloud import GpuPoolSpec, Toleration
 from llmplane.components.cluster import Workload
-from llmplane.components.engines import ENGINES
 from llmplane.components.gcp import GkeControlPlaneSpec, GkeGpuCluster, GkeGpuClusterArgs
-from llmplane.components.inference import (
+from llmplane.components.kubernetes.engines import ENGINES
+from llmplane.components.kubernetes.inference import (
     GpuTolerationArgs,
     InferenceService,
     InferenceServiceArgs,

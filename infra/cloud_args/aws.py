@@ -5,7 +5,7 @@ from __future__ import annotations
 from llmplane.components.aws import DEFAULT_VERSION, SUPPORTED_VERSIONS
 from llmplane.components.aws.args import AwsNetworkArgs, EksControlPlaneArgs, EksGpuClusterArgs
 from llmplane.components.cluster import Workload
-from llmplane.components.engines import ENGINES
+from llmplane.components.kubernetes.engines import ENGINES
 from llmplane.components.naming import dns_label, tags
 
 from ..catalog import interchangeable

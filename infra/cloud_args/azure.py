@@ -11,7 +11,7 @@ from llmplane.components.azure.args import (
     ExistingSubnets,
 )
 from llmplane.components.cluster import Workload
-from llmplane.components.engines import ENGINES
+from llmplane.components.kubernetes.engines import ENGINES
 from llmplane.components.naming import dns_label, tags
 
 from ..settings import NetworkSettings, StackSettings

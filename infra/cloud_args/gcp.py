@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from llmplane.components.cluster import Workload
-from llmplane.components.engines import ENGINES
 from llmplane.components.gcp.args import GcpNetworkSpec, GkeControlPlaneSpec, GkeGpuClusterArgs
 from llmplane.components.gcp.gke import SUPPORTED_VERSIONS
+from llmplane.components.kubernetes.engines import ENGINES
 from llmplane.components.naming import dns_label, tags
 
 from ..errors import SettingsError

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmplane.components.kubernetes import ExistingClusterArgs
+from llmplane.components.existing import ExistingClusterArgs
 
 from ..settings import StackSettings
 from . import ClusterFactory, as_secret
@@ -24,7 +24,7 @@ def kubernetes_args(settings: StackSettings) -> ExistingClusterArgs:
 
 def kubernetes_cluster(settings: StackSettings) -> ClusterFactory:
     """The existing-cluster component: a provider for the user's cluster and their GPU nodes."""
-    from llmplane.components.kubernetes import ExistingCluster
+    from llmplane.components.existing import ExistingCluster
 
     args = kubernetes_args(settings)
     return lambda name, opts=None: ExistingCluster(name, args, opts)

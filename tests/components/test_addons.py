@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from llmplane.components.addons import (
+from llmplane.components.kubernetes.addons import (
     KEDA_CHART,
     MONITORING_NAMESPACE,
     PROMETHEUS_CHART,

@@ -44,8 +44,8 @@ from pulumi.provider.experimental.util import camel_case
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc, resource_pb2, resource_pb2_grpc
 
 import llmplane.components as components
-from llmplane.components.engines import ENGINES
-from llmplane.components.inference import resolve
+from llmplane.components.kubernetes.engines import ENGINES
+from llmplane.components.kubernetes.inference import resolve
 from tests.components.update_schema import GOLDEN, PLUGIN, REPO, generated, package, render
 from tests.conformance.cli_rules import (
     CliError,

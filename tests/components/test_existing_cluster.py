@@ -11,7 +11,7 @@ import pytest
 
 from llmplane.components.cloud import Toleration
 from llmplane.components.cluster import Workload
-from llmplane.components.kubernetes import ExistingCluster, ExistingClusterArgs
+from llmplane.components.existing import ExistingCluster, ExistingClusterArgs
 from llmplane.infra.cloud_args import cluster_for
 from llmplane.infra.cloud_args.kubernetes import kubernetes_args
 from llmplane.infra.errors import SettingsError

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from llmplane.components.gateway import (
+from llmplane.components.kubernetes.gateway import (
     CONFIG_DIR,
     CONFIG_FILE,
     IMAGE,

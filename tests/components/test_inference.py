@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from llmplane.components.engines import ENGINES
-from llmplane.components.pod import ENGINE_UID, GRACE_SECONDS, PROBE_PERIOD
+from llmplane.components.kubernetes.engines import ENGINES
+from llmplane.components.kubernetes.pod import ENGINE_UID, GRACE_SECONDS, PROBE_PERIOD
 from llmplane.infra.serving import Serving, serving_for
 from llmplane.infra.settings import parse
 from llmplane.infra.stackfile import read_stack_file

@@ -18,9 +18,9 @@ from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as runtime_settings
 
-from llmplane.components.engines import ENGINES
-from llmplane.components.gateway import gateway_labels
-from llmplane.components.inference import (
+from llmplane.components.kubernetes.engines import ENGINES
+from llmplane.components.kubernetes.gateway import gateway_labels
+from llmplane.components.kubernetes.inference import (
     TYPE,
     InferenceService,
     InferenceServiceArgs,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from llmplane.components.engines import ENGINES
+from llmplane.components.kubernetes.engines import ENGINES
 from llmplane.infra.synth import stack_violations
 from tests.components.example_plans import Plan, Resource, of_type, plan_example
 from tests.conformance.cli_rules import (

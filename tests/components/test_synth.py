@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from llmplane.components.engines import ENGINES
+from llmplane.components.kubernetes.engines import ENGINES
 from llmplane.infra.synth import REDACTED, Plan, plan_stack
 from tests.conftest import STACKS, StackWriter, config_with
 from tests.plans import of_type, one, plan_config
@@ -193,7 +193,7 @@ def test_the_program_itself_refuses_bad_config_as_pulumi_up_would() -> None:
 
 def test_pulumi_up_waits_long_enough_for_a_cold_gpu_start() -> None:
     """The rollout wait covers a node scaling from zero, the image pull and the model load."""
-    from llmplane.components.inference import NODE_AND_IMAGE_MINUTES, rollout_minutes
+    from llmplane.components.kubernetes.inference import NODE_AND_IMAGE_MINUTES, rollout_minutes
 
     assert rollout_minutes(1800) == NODE_AND_IMAGE_MINUTES + 30
     assert rollout_minutes(1801) == NODE_AND_IMAGE_MINUTES + 31

@@ -1,7 +1,7 @@
 """Real nginx running the gateway's generated config, laid out as the pinned image and the pod do.
 
-The pod runs `nginxinc/nginx-unprivileged:1.28.0-alpine` (components/gateway.py IMAGE). Its main
-nginx.conf is nginx.org's packaged one, edited by the image's Dockerfile:
+The pod runs `nginxinc/nginx-unprivileged:1.28.0-alpine` (IMAGE in kubernetes/gateway.py). Its
+main nginx.conf is nginx.org's packaged one, edited by the image's Dockerfile:
 - nginx/pkg-oss, tag 1.28.0-1 (commit 0300a9e32aa869634eebae4756e5a3274236773f),
   alpine/alpine/nginx.conf: the packaged file;
 - nginx/docker-nginx-unprivileged, commit 323e5b6751570d492815dc397a2fccd979bc90dc (the last one
@@ -30,7 +30,14 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmplane.components.gateway import CONFIG_DIR, CONFIG_FILE, KEYS_DIR, KEYS_FILE, PORT, TLS_DIR
+from llmplane.components.kubernetes.gateway import (
+    CONFIG_DIR,
+    CONFIG_FILE,
+    KEYS_DIR,
+    KEYS_FILE,
+    PORT,
+    TLS_DIR,
+)
 
 # The image's /etc/nginx/nginx.conf after its Dockerfile's edits, restated directive by directive.
 IMAGE_NGINX_CONF = """\

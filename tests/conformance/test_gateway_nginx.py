@@ -24,7 +24,12 @@ from pathlib import Path
 
 import pytest
 
-from llmplane.components.gateway import MAX_API_KEY_LENGTH, api_keys_problem, keys_map, nginx_config
+from llmplane.components.kubernetes.gateway import (
+    MAX_API_KEY_LENGTH,
+    api_keys_problem,
+    keys_map,
+    nginx_config,
+)
 from tests.conformance.nginx_gateway import (
     HTTP2_DIRECTIVE,
     Gateway,

@@ -69,7 +69,7 @@ def test_the_aws_extra_installs_the_aws_components_under_the_llmplane_namespace(
         aws_env,
         "import sys\n"
         "from llmplane.components.aws import EksGpuCluster, EksGpuNodePool\n"
-        "from llmplane.components.inference import InferenceService\n"
+        "from llmplane.components.kubernetes.inference import InferenceService\n"
         "import llmplane.components as c\n"
         "print(c.__file__)\n"
         "top = ('infra', 'components', 'policies')\n"

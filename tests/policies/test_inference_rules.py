@@ -174,7 +174,7 @@ def test_a_fit_llmplane_could_not_check_is_an_advisory() -> None:
 
 
 def test_the_pod_and_the_policies_name_the_same_markers() -> None:
-    from llmplane.components import pod
+    from llmplane.components.kubernetes import pod
     from llmplane.policies.rules import inference
 
     assert (pod.GATED_ENV, pod.FIT_ENV) == (inference.GATED_ENV, inference.FIT_ENV)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmplane.components.device_plugin import plugin_socket, socket_probes
+from llmplane.components.kubernetes.device_plugin import plugin_socket, socket_probes
 
 
 def test_the_socket_is_named_after_the_advertised_resource() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmplane.components.engines import ENGINES, QUANTIZATIONS, ServeRequest
+from llmplane.components.kubernetes.engines import ENGINES, QUANTIZATIONS, ServeRequest
 
 REQUEST = ServeRequest(
     model_id="org/model",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmplane.components.engines import ENGINES, ServeRequest
+from llmplane.components.kubernetes.engines import ENGINES, ServeRequest
 from llmplane.infra.catalog import shapes
 from llmplane.infra.model_source import builtin
 from llmplane.infra.sizing import (

@@ -59,7 +59,8 @@ def test_importing_every_cloud_target_loads_no_program_module() -> None:
     """At run time too: no `llmplane.infra` module arrives through another library module."""
     code = (
         "import sys, llmplane.components.aws, llmplane.components.azure, "
-        "llmplane.components.gcp, llmplane.components.kubernetes, llmplane.components.inference\n"
+        "llmplane.components.gcp, llmplane.components.existing, "
+        "llmplane.components.kubernetes.inference\n"
         "print(sorted(m for m in sys.modules if m.startswith(('llmplane.infra', "
         "'llmplane.policies', 'infra', 'policies'))))"
     )

@@ -24,7 +24,7 @@ from pulumi_kubernetes.core.v1 import (
 )
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 
-from .cloud import Placement
+from ..cloud import Placement
 
 __all__ = ["IMAGE", "NAME", "SOCKET_DIR", "nvidia_device_plugin", "plugin_socket", "socket_probes"]
 

@@ -26,7 +26,7 @@ from pulumi_kubernetes.core.v1 import (
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 
-from .cloud import image_path
+from ..cloud import image_path
 from .engines import ENGINES, EngineSpec, ServeRequest
 from .gateway import build_gateway
 from .pod import (
