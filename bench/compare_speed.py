@@ -6,7 +6,7 @@ import sys
 
 from timing import measure
 
-from llmplane.infra.model_source import builtin_ids
+from llmplane.infra.sizing.models import builtin_ids
 
 BUDGET_SECONDS = 1.0
 MODELS = 10

@@ -5,10 +5,10 @@ import pulumi
 from llmplane.components.kubernetes.addons import KedaAutoscaling
 from llmplane.components.kubernetes.inference import InferenceService
 from llmplane.infra.cloud_args import cluster_for, engine_workload, refusal
-from llmplane.infra.errors import SettingsError
+from llmplane.infra.config.errors import SettingsError
+from llmplane.infra.config.settings import from_pulumi
 from llmplane.infra.service_args import service_args
-from llmplane.infra.serving import gpu_summary, serving_for
-from llmplane.infra.settings import from_pulumi
+from llmplane.infra.sizing.serving import gpu_summary, serving_for
 
 try:
     settings = from_pulumi()

@@ -18,8 +18,8 @@ from llmplane.components.kubernetes.inference import (
 from llmplane.components.naming import labels
 
 from .cloud_args import OBJECT_NAME, as_secret, service_namespace
-from .serving import Serving
-from .settings import StackSettings
+from .config.settings import StackSettings
+from .sizing.serving import Serving
 
 # The gateway's objects keep theirs too: the `k8s-load-balancers-internal-or-gated` policy looks
 # for a Secret named `gateway-keys` by default.

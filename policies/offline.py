@@ -313,7 +313,7 @@ def _from_state(state: Mapping[str, Any]) -> Resource:
 def _without_secrets(value: Any) -> Any:
     """Pulumi's serialized secrets ({sig: secret, ciphertext|plaintext}) become "[secret]"."""
     if isinstance(value, dict):
-        # The same signature the SDK puts on secrets on the wire (infra/synth.py reads it too).
+        # The same signature the SDK puts on secrets on the wire (the offline engine reads it too).
         if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
             return SECRET
         return {k: _without_secrets(v) for k, v in value.items()}

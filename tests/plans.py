@@ -6,8 +6,8 @@ import json
 from functools import cache
 from typing import Any
 
-from llmplane.infra.settings import parse
-from llmplane.infra.synth import Plan, plan_stack, plan_validated
+from llmplane.infra.config.settings import parse
+from llmplane.infra.offline.synth import Plan, plan_stack, plan_validated
 from tests.conftest import STACKS
 
 Resource = dict[str, Any]

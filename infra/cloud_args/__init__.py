@@ -15,9 +15,9 @@ from llmplane.components.cloud import GpuPoolSpec
 from llmplane.components.cluster import GpuClusterTarget, Workload
 from llmplane.components.naming import dns_label
 
-from ..errors import SettingsError
-from ..serving import serving_for
-from ..settings import StackSettings
+from ..config.errors import SettingsError
+from ..config.settings import StackSettings
+from ..sizing.serving import serving_for
 
 # The engine's Kubernetes objects keep the names they had before the component took its names
 # from its resource name: Service `inference`, so the in-cluster endpoint stays

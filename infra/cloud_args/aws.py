@@ -8,8 +8,8 @@ from llmplane.components.cluster import Workload
 from llmplane.components.kubernetes.engines import ENGINES
 from llmplane.components.naming import dns_label, tags
 
-from ..catalog import interchangeable
-from ..settings import StackSettings
+from ..config.settings import StackSettings
+from ..sizing.catalog import interchangeable
 from . import ClusterFactory, kubernetes_version, mirror_credentials, pool_spec
 
 __all__ = ["SPOT_FALLBACKS", "aws_args", "aws_cluster"]

@@ -14,7 +14,7 @@ from llmplane.components.cluster import Workload
 from llmplane.components.kubernetes.engines import ENGINES
 from llmplane.components.naming import dns_label, tags
 
-from ..settings import NetworkSettings, StackSettings
+from ..config.settings import NetworkSettings, StackSettings
 from . import ClusterFactory, kubernetes_version, mirror_credentials, pool_spec
 
 __all__ = ["azure_args", "azure_cluster"]

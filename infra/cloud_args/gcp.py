@@ -8,8 +8,8 @@ from llmplane.components.gcp.gke import SUPPORTED_VERSIONS
 from llmplane.components.kubernetes.engines import ENGINES
 from llmplane.components.naming import dns_label, tags
 
-from ..errors import SettingsError
-from ..settings import StackSettings
+from ..config.errors import SettingsError
+from ..config.settings import StackSettings
 from . import ClusterFactory, kubernetes_version, mirror_credentials, pool_spec
 
 __all__ = ["gcp_args", "gcp_cluster"]

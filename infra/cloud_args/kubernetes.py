@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from llmplane.components.existing import ExistingClusterArgs
 
-from ..settings import StackSettings
+from ..config.settings import StackSettings
 from . import ClusterFactory, as_secret
 
 __all__ = ["kubernetes_args", "kubernetes_cluster"]

@@ -54,7 +54,7 @@ def gpu_containers(type_: str, props: Props, gpu_resources: list[str]) -> list[P
     severity="high",
     frameworks=("LLMPLANE-GPU-1",),
     remediation="Mount an emptyDir with medium Memory and a sizeLimit at /dev/shm; llmplane's "
-    "engine pods size it from the model (infra/sizing.py).",
+    "engine pods size it from the model (infra/sizing/fit.py).",
     config={"gpuResources": GPU_RESOURCES},
 )
 def shm_memory_backed(type_: str, props: Props, config: Config) -> Iterator[str]:

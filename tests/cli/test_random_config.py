@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llmplane.infra.cli import main
+from llmplane.infra.cli.app import main
 from tests.conftest import write_stack
 
 scalars = st.one_of(

@@ -255,7 +255,7 @@ def test_compare_prices_packed_replicas_and_labels_the_concurrency() -> None:
 
 
 def test_kv_heads_that_do_not_divide_the_attention_heads_are_refused(tmp_path: Path) -> None:
-    from llmplane.infra.model_source import MODELS
+    from llmplane.infra.sizing.models import MODELS
 
     config = json.loads((MODELS / "llama-3.1-8b.json").read_text())
     config["num_key_value_heads"] = 7  # for 32 attention heads

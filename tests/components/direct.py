@@ -10,8 +10,8 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.sync_await import _sync_await
 
 from llmplane.components.naming import PROJECT
-from llmplane.infra.mocks import PlanMocks
-from llmplane.infra.synth import CapturingMonitor, Plan
+from llmplane.infra.offline.mocks import PlanMocks
+from llmplane.infra.offline.synth import CapturingMonitor, Plan
 
 
 def capture(build: Callable[[], object], stack: str = "direct", project: str = PROJECT) -> Plan:

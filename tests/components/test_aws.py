@@ -31,11 +31,11 @@ from llmplane.components.aws.eks import LOG_TYPES, SUPPORTED_VERSIONS
 from llmplane.components.cloud import GpuPoolSpec, WorkloadIdentity
 from llmplane.components.cluster import Workload
 from llmplane.components.shapes import Shape
-from llmplane.infra.catalog import shapes
 from llmplane.infra.cloud_args.aws import aws_args
-from llmplane.infra.errors import SettingsError
-from llmplane.infra.settings import parse
-from llmplane.infra.stackfile import read_stack_file
+from llmplane.infra.config.errors import SettingsError
+from llmplane.infra.config.settings import parse
+from llmplane.infra.config.stackfile import read_stack_file
+from llmplane.infra.sizing.catalog import shapes
 from tests.components.direct import capture
 from tests.conftest import STACKS
 from tests.plans import chain_depth, of_type, one, plan_config, pod_spec, shipped, upstream

@@ -46,9 +46,9 @@ from llmplane.components.cloud import GpuPoolSpec, WorkloadIdentity
 from llmplane.components.cluster import Workload
 from llmplane.components.shapes import Shape
 from llmplane.infra.cloud_args.azure import azure_args
-from llmplane.infra.errors import SettingsError
-from llmplane.infra.settings import parse
-from llmplane.infra.stackfile import read_stack_file
+from llmplane.infra.config.errors import SettingsError
+from llmplane.infra.config.settings import parse
+from llmplane.infra.config.stackfile import read_stack_file
 from tests.cli.test_cli import assert_bad_input, run
 from tests.components.direct import capture
 from tests.conftest import STACKS
@@ -92,7 +92,7 @@ def _id(plan: dict[str, Any], type_: str, name: str | None = None) -> str:
 
 
 def _ids(plan: dict[str, Any]) -> dict[str, str]:
-    from llmplane.infra.mocks_azure import resource as arm
+    from llmplane.infra.offline.mocks_azure import resource as arm
 
     return {
         r["urn"]: arm(r["name"], r["inputs"], r["type"])["id"]
@@ -272,7 +272,7 @@ def test_dependencies_are_real_and_minimal(dev: dict[str, Any]) -> None:
 
 
 def test_kubeconfig_logs_in_with_the_azure_cli() -> None:
-    from llmplane.infra.mocks_azure import user_credentials
+    from llmplane.infra.offline.mocks_azure import user_credentials
 
     encoded = user_credentials({"resourceName": "llm-x"})["kubeconfigs"][0]["value"]
     original = yaml.safe_load(base64.b64decode(encoded))
@@ -508,7 +508,7 @@ def test_the_key_alone() -> None:
     assert vault["resourceGroupName"] == "their-rg"
     assert vault["vaultName"] == "theirvault" and vault["tags"] == {"team": "ml"}
     # No tenant given: the deployer's, from the client config.
-    from llmplane.infra.mocks_azure import TENANT
+    from llmplane.infra.offline.mocks_azure import TENANT
 
     assert vault["properties"]["tenantId"] == TENANT
     key = one(plan, KEY)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from llmplane.infra.render import write_manifests
+from llmplane.infra.cli.render import write_manifests
 from tests.components.test_gateway import PUBLIC, SECRETS
 from tests.conftest import REPO, STACKS, config_with
 from tests.plans import plan_config, shipped

@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from llmplane.infra.catalog import prices
-from llmplane.infra.compare import fixed_fees
-from llmplane.infra.cost import HOURS_PER_MONTH
-from llmplane.infra.errors import SettingsError
-from llmplane.infra.serving import rank
-from llmplane.infra.settings import parse
-from llmplane.infra.sizing import workload_for
-from llmplane.infra.stackfile import read_stack_file
+from llmplane.infra.config.errors import SettingsError
+from llmplane.infra.config.settings import parse
+from llmplane.infra.config.stackfile import read_stack_file
+from llmplane.infra.sizing.catalog import prices
+from llmplane.infra.sizing.compare import fixed_fees
+from llmplane.infra.sizing.cost import HOURS_PER_MONTH
+from llmplane.infra.sizing.fit import workload_for
+from llmplane.infra.sizing.serving import rank
 from tests.conftest import STACKS
 from tests.plans import of_type, one, plan_config, pod_spec, shipped
 
@@ -104,7 +104,7 @@ def test_auto_picks_the_cheapest_fitting_shape_and_exports_fallbacks() -> None:
 
 
 def _arch_and_workload(model_id: str):
-    from llmplane.infra.model_source import builtin
+    from llmplane.infra.sizing.models import builtin
 
     arch = builtin(model_id)
     assert arch is not None

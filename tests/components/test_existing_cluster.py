@@ -14,8 +14,8 @@ from llmplane.components.cluster import Workload
 from llmplane.components.existing import ExistingCluster, ExistingClusterArgs
 from llmplane.infra.cloud_args import cluster_for
 from llmplane.infra.cloud_args.kubernetes import kubernetes_args
-from llmplane.infra.errors import SettingsError
-from llmplane.infra.settings import parse
+from llmplane.infra.config.errors import SettingsError
+from llmplane.infra.config.settings import parse
 from tests.components.direct import capture
 from tests.conftest import config_with
 from tests.plans import of_type, one

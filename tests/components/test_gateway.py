@@ -19,8 +19,8 @@ from llmplane.components.kubernetes.gateway import (
     keys_map,
     nginx_config,
 )
-from llmplane.infra.errors import SettingsError
-from llmplane.infra.settings import parse
+from llmplane.infra.config.errors import SettingsError
+from llmplane.infra.config.settings import parse
 from tests.conftest import config_with
 from tests.plans import Plan, of_type, one, plan_config
 

@@ -38,10 +38,10 @@ from llmplane.components.gcp.kms import ENCRYPTER, ROTATION
 from llmplane.components.shapes import Shape
 from llmplane.infra.cloud_args import cluster_for
 from llmplane.infra.cloud_args.gcp import gcp_args
-from llmplane.infra.errors import SettingsError
-from llmplane.infra.settings import parse
-from llmplane.infra.stackfile import read_stack_file
-from llmplane.infra.synth import plan_stack
+from llmplane.infra.config.errors import SettingsError
+from llmplane.infra.config.settings import parse
+from llmplane.infra.config.stackfile import read_stack_file
+from llmplane.infra.offline.synth import plan_stack
 from tests.cli.test_cli import assert_bad_input, run
 from tests.components.direct import capture
 from tests.plans import chain_depth, of_type, one, plan_config, pod_spec, upstream
@@ -60,7 +60,7 @@ def dev() -> dict[str, Any]:
 
 
 def _key_id(plan: dict[str, Any]) -> str:
-    from llmplane.infra.mocks_gcp import resource
+    from llmplane.infra.offline.mocks_gcp import resource
 
     key = one(plan, KEY)
     return resource(key["name"], key["inputs"], key["type"])["id"]

@@ -9,9 +9,9 @@ import pytest
 
 from llmplane.components.kubernetes.engines import ENGINES
 from llmplane.components.kubernetes.pod import ENGINE_UID, GRACE_SECONDS, PROBE_PERIOD
-from llmplane.infra.serving import Serving, serving_for
-from llmplane.infra.settings import parse
-from llmplane.infra.stackfile import read_stack_file
+from llmplane.infra.config.settings import parse
+from llmplane.infra.config.stackfile import read_stack_file
+from llmplane.infra.sizing.serving import Serving, serving_for
 from tests.conftest import STACKS, config_with
 from tests.plans import Plan, of_type, one, plan_config, pod_spec, shipped
 

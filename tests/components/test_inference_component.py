@@ -27,8 +27,8 @@ from llmplane.components.kubernetes.inference import (
     PlacementArgs,
     resolve,
 )
-from llmplane.infra.mocks import PlanMocks
-from llmplane.infra.synth import REDACTED, CapturingMonitor
+from llmplane.infra.offline.mocks import PlanMocks
+from llmplane.infra.offline.synth import REDACTED, CapturingMonitor
 
 Resource = dict[str, Any]
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

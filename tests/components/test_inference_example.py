@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from llmplane.components.kubernetes.engines import ENGINES
-from llmplane.infra.synth import stack_violations
+from llmplane.infra.offline.synth import stack_violations
 from tests.components.example_plans import Plan, Resource, of_type, plan_example
 from tests.conformance.cli_rules import (
     CliError,

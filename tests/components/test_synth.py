@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from llmplane.components.kubernetes.engines import ENGINES
-from llmplane.infra.synth import REDACTED, Plan, plan_stack
+from llmplane.infra.offline.synth import REDACTED, Plan, plan_stack
 from tests.conftest import STACKS, StackWriter, config_with
 from tests.plans import of_type, one, plan_config
 
@@ -181,8 +181,8 @@ def test_the_program_itself_refuses_bad_config_as_pulumi_up_would() -> None:
     """Under `pulumi up` nothing pre-validates: the program must fail with the one-line message."""
     import pulumi
 
-    from llmplane.infra.mocks import PlanMocks
-    from llmplane.infra.synth import CapturingMonitor, _run_program
+    from llmplane.infra.offline.mocks import PlanMocks
+    from llmplane.infra.offline.synth import CapturingMonitor, _run_program
 
     monitor = CapturingMonitor(PlanMocks())
     with pytest.raises(pulumi.RunError, match=r"^stack bad: llmplane:cloud: ") as caught:

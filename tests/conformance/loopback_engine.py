@@ -19,8 +19,8 @@ real engine or a provider does, from their source:
   shapes come from the provider SDK's own output types. pulumi-kubernetes answers the inputs as
   they are. The SDK resolves unknowns as unknown and runs no `apply` on them;
 - an update (dry_run false) answers an id and the state the offline mocks compute for a created
-  resource (infra/mocks.py): the inputs, auto-names and computed fields, known everywhere, as the
-  SDK sees them after a real `pulumi up`.
+  resource (infra/offline/mocks.py): the inputs, auto-names and computed fields, known
+  everywhere, as the SDK sees them after a real `pulumi up`.
 
 Invokes run for real in both; they are answered from the offline mocks' tables, with the stack's
 config in scope (the AWS region, the GCP project). An invoke those tables do not answer fails the
@@ -48,8 +48,8 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, resource_pb2, resource_pb2_grpc
 
-from llmplane.infra.mocks import CALLS as MOCK_CALLS
-from llmplane.infra.mocks import PlanMocks
+from llmplane.infra.offline.mocks import CALLS as MOCK_CALLS
+from llmplane.infra.offline.mocks import PlanMocks
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 # Severities of engine_pb2.LogSeverity, by name, for messages.

@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
-from llmplane.infra.stackfile import read_stack_file
+from llmplane.infra.config.stackfile import read_stack_file
 from tests.components.test_gateway import PUBLIC
 from tests.conformance.cli_rules import load_project, merge_config, program_config, stack_values
 from tests.conformance.loopback_engine import ROOT_STACK_TYPE, LoopbackEngine, Record

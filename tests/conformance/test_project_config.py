@@ -12,8 +12,8 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from llmplane.infra.settings import StackSettings, parse
-from llmplane.infra.stackfile import read_stack_file
+from llmplane.infra.config.settings import StackSettings, parse
+from llmplane.infra.config.stackfile import read_stack_file
 from tests.conformance.cli_rules import (
     CliError,
     Project,

@@ -27,7 +27,7 @@ import pytest
 from llmplane.components.aws import eks
 from llmplane.components.azure import aks
 from llmplane.components.gcp import gke
-from llmplane.infra.render import kubernetes_manifests
+from llmplane.infra.cli.render import kubernetes_manifests
 from tests.components.test_gateway import PUBLIC, SECRETS
 from tests.conformance.tools import REQUIRED_ENV
 from tests.conftest import config_with

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from llmplane.infra.cli import main
+from llmplane.infra.cli.app import main
 from tests.endpoint.fake_server import MODEL, FakeEndpoint, Script
 
 KEY = "llmplane-test-key-7f3a9c1e5b"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from llmplane.infra.endpoint_target import Target
-from llmplane.infra.loadtest import LoadSpec, Outcome, run_load
-from llmplane.infra.loadtest import summary as summarize
+from llmplane.infra.endpoint.loadtest import LoadSpec, Outcome, run_load
+from llmplane.infra.endpoint.loadtest import summary as summarize
+from llmplane.infra.endpoint.target import Target
 from tests.endpoint.fake_server import MODEL, FakeEndpoint
 
 

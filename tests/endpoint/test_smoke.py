@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from llmplane.infra.endpoint import CHECKS, Backoff, smoke
-from llmplane.infra.endpoint_target import Target
+from llmplane.infra.endpoint.smoke import CHECKS, Backoff, smoke
+from llmplane.infra.endpoint.target import Target
 from tests.endpoint.fake_server import MODEL, FakeEndpoint
 
 FAST = Backoff(first=0.01, factor=2.0, cap=0.05)

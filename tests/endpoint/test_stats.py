@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from llmplane.infra.endpoint_client import Failure
-from llmplane.infra.endpoint_target import Target
-from llmplane.infra.errors import SettingsError
-from llmplane.infra.loadtest import (
+from llmplane.infra.config.errors import SettingsError
+from llmplane.infra.endpoint.client import Failure
+from llmplane.infra.endpoint.loadtest import (
     LoadRun,
     LoadSpec,
     Outcome,
@@ -19,7 +18,8 @@ from llmplane.infra.loadtest import (
     read_prompts,
     report_lines,
 )
-from llmplane.infra.loadtest import summary as summarize
+from llmplane.infra.endpoint.loadtest import summary as summarize
+from llmplane.infra.endpoint.target import Target
 
 START = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

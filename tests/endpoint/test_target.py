@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from llmplane.infra.endpoint_target import DEFAULT_WAIT_SECONDS, Target, public_url, resolve_target
-from llmplane.infra.errors import SettingsError
-from llmplane.infra.serving import serving_for
-from llmplane.infra.settings import parse
-from llmplane.infra.stackfile import read_stack_file
+from llmplane.infra.config.errors import SettingsError
+from llmplane.infra.config.settings import parse
+from llmplane.infra.config.stackfile import read_stack_file
+from llmplane.infra.endpoint.target import DEFAULT_WAIT_SECONDS, Target, public_url, resolve_target
+from llmplane.infra.sizing.serving import serving_for
 from tests.conftest import config_with, write_stack
 from tests.endpoint.conftest import KEY, outputs_file
 from tests.endpoint.fake_server import MODEL

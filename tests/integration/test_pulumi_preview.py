@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from llmplane.infra.synth import plan_stack
+from llmplane.infra.offline.synth import plan_stack
 from tests.conftest import REPO, STACKS
 
 STACK = os.environ.get("LLMPLANE_STACK", "kubernetes-dev")

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from llmplane.infra.architecture import from_config
-from llmplane.infra.errors import SettingsError
-from llmplane.infra.model_source import builtin
-from llmplane.infra.quantization import check, scheme_of, stored_bytes
-from llmplane.infra.serving import serving_for
-from llmplane.infra.settings import parse
-from llmplane.infra.sizing import weight_bytes
+from llmplane.infra.config.errors import SettingsError
+from llmplane.infra.config.settings import parse
+from llmplane.infra.sizing.architecture import from_config
+from llmplane.infra.sizing.fit import weight_bytes
+from llmplane.infra.sizing.models import builtin
+from llmplane.infra.sizing.quantization import check, scheme_of, stored_bytes
+from llmplane.infra.sizing.serving import serving_for
 from tests.conftest import config_with
 
 # A one-layer model whose every projection is 128 x 128, so storage is easy to count by hand:
@@ -357,7 +357,7 @@ def test_stacks_are_refused_before_they_plan_and_flags_match_what_was_sized() ->
 
 
 def test_the_size_cli_checks_quantize_with_its_own_flag_name() -> None:
-    from llmplane.infra.cli_sizing import _workload
+    from llmplane.infra.cli.sizing import _workload
 
     awq = builtin(AWQ_70B)
     assert awq is not None
@@ -371,7 +371,7 @@ def test_a_quantized_hub_checkpoint_ignores_the_packed_safetensors_count(
 ) -> None:
     import huggingface_hub
 
-    from llmplane.infra import model_source
+    from llmplane.infra.sizing import models as model_source
 
     config = tmp_path / "config.json"
     config.write_text(json.dumps({**MICRO, "quantization_config": {"quant_method": "awq"}}))

@@ -1,8 +1,9 @@
 """Every built-in model against its published figures: parameters, checkpoint size, KV per token.
 
 Each row records the published figure, where it was published, and what llmplane computes from
-the config.json fields it ships (infra/catalog/models). Parameters and weights as shipped must
-be within 3% of the published figures; KV bytes per token are exact for the attention type.
+the config.json fields it ships (infra/sizing/catalog/models). Parameters and weights as
+shipped must be within 3% of the published figures; KV bytes per token are exact for the
+attention type.
 Sources were read on 2026-12-01 (the Llama 3.1 / Qwen2.5 / Gemma 2 / Mistral / Phi-3 rows on
 2026-11-28, when research/models.md was written).
 """
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from llmplane.infra.model_source import builtin, builtin_ids, entry
-from llmplane.infra.sizing import weight_bytes
+from llmplane.infra.sizing.fit import weight_bytes
+from llmplane.infra.sizing.models import builtin, builtin_ids, entry
 
 GIB = 1024**3
 CARD = "model card on huggingface.co/{}"

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmplane.infra.catalog import CATALOG, CLOUDS, gpu_of, prices, regions, shapes
-from llmplane.infra.model_source import builtin, builtin_ids
-from llmplane.infra.serving import rank
-from llmplane.infra.sizing import SHARD_COUNTS, fit, supports, workload_for
+from llmplane.infra.sizing.catalog import CATALOG, CLOUDS, gpu_of, prices, regions, shapes
+from llmplane.infra.sizing.fit import SHARD_COUNTS, fit, supports, workload_for
+from llmplane.infra.sizing.models import builtin, builtin_ids
+from llmplane.infra.sizing.serving import rank
 
 CSV_FILES = sorted(path.name for path in CATALOG.glob("*.csv"))
 

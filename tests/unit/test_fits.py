@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from llmplane.components.kubernetes.engines import ENGINES, ServeRequest
-from llmplane.infra.catalog import shapes
-from llmplane.infra.model_source import builtin
-from llmplane.infra.sizing import (
+from llmplane.infra.sizing.catalog import shapes
+from llmplane.infra.sizing.fit import (
     ETA,
     FIT_MARGIN,
     GIB,
@@ -22,6 +21,7 @@ from llmplane.infra.sizing import (
     weight_bytes,
     workload_for,
 )
+from llmplane.infra.sizing.models import builtin
 
 LLAMA_8B = "meta-llama/Llama-3.1-8B-Instruct"
 LLAMA_70B = "meta-llama/Llama-3.1-70B-Instruct"
@@ -151,8 +151,8 @@ def test_moe_speed_counts_the_distinct_experts_the_streams_read() -> None:
 def test_every_kv_cache_dtype_is_a_stack_value_and_every_engine_spells_it() -> None:
     from typing import get_args
 
-    from llmplane.infra.settings import ModelSettings
-    from llmplane.infra.sizing import KV_BYTES, KV_CACHE_DTYPES
+    from llmplane.infra.config.settings import ModelSettings
+    from llmplane.infra.sizing.fit import KV_BYTES, KV_CACHE_DTYPES
 
     annotation = ModelSettings.model_fields["kv_cache_dtype"].annotation
     assert get_args(annotation) == KV_CACHE_DTYPES == tuple(KV_BYTES)

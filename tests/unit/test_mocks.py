@@ -11,9 +11,9 @@ import sys
 import pulumi
 import pytest
 
-from llmplane.infra.mocks import PlanMocks, auto_name, sdk_inputs, seeded_suffix
-from llmplane.infra.mocks_aws import AWS_ACCOUNT
-from llmplane.infra.stackfile import read_stack_file
+from llmplane.infra.config.stackfile import read_stack_file
+from llmplane.infra.offline.mocks import PlanMocks, auto_name, sdk_inputs, seeded_suffix
+from llmplane.infra.offline.mocks_aws import AWS_ACCOUNT
 from tests.conftest import STACKS
 from tests.plans import Plan, of_type, plan_config, shipped
 

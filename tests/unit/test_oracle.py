@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from llmplane.infra.architecture import from_config
-from llmplane.infra.model_source import MODELS, builtin_ids
+from llmplane.infra.sizing.architecture import from_config
+from llmplane.infra.sizing.models import MODELS, builtin_ids
 
 REASON = "the oracle needs torch and transformers: pip install -e '.[oracle]'"
 torch = pytest.importorskip("torch", reason=REASON)

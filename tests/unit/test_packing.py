@@ -6,14 +6,20 @@ from typing import Any
 
 import pytest
 
-from llmplane.infra.catalog import prices
-from llmplane.infra.compare import compare
-from llmplane.infra.cost import HOURS_PER_MONTH, Packing, expected_gpu_nodes, packing, price_plan
-from llmplane.infra.errors import SettingsError
-from llmplane.infra.model_source import builtin
-from llmplane.infra.serving import rank, serving_for
-from llmplane.infra.settings import parse
-from llmplane.infra.sizing import workload_for
+from llmplane.infra.config.errors import SettingsError
+from llmplane.infra.config.settings import parse
+from llmplane.infra.sizing.catalog import prices
+from llmplane.infra.sizing.compare import compare
+from llmplane.infra.sizing.cost import (
+    HOURS_PER_MONTH,
+    Packing,
+    expected_gpu_nodes,
+    packing,
+    price_plan,
+)
+from llmplane.infra.sizing.fit import workload_for
+from llmplane.infra.sizing.models import builtin
+from llmplane.infra.sizing.serving import rank, serving_for
 
 MIXTRAL = "mistralai/Mixtral-8x7B-Instruct-v0.1"
 US_EAST = {"llmplane:cloud": "aws", "aws:region": "us-east-1"}

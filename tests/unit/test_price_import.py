@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from llmplane.infra.errors import SettingsError
-from llmplane.infra.price_import import HEADER, ImportResult, PriceRow, import_prices, to_csv
+from llmplane.infra.config.errors import SettingsError
+from llmplane.infra.sizing.prices import HEADER, ImportResult, PriceRow, import_prices, to_csv
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "prices"
 GPUHUNT_HEADER = "instance_name,location,price,cpu,memory,gpu_count,gpu_name,gpu_memory,spot\n"

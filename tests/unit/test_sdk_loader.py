@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from llmplane.infra.sdk_loader import PARTIAL_NAMESPACES, candidate_modules
+from llmplane.infra.offline.sdk_loader import PARTIAL_NAMESPACES, candidate_modules
 
 
 def _python(code: str) -> str:
@@ -42,7 +42,7 @@ def test_partial_namespace_gives_the_sdk_classes_and_loads_few_modules() -> None
     out = _python(
         """
         import sys
-        from llmplane.infra import sdk_loader
+        from llmplane.infra.offline import sdk_loader
         sdk_loader.install()
         import pulumi_gcp as gcp
         from pulumi_gcp.compute.router_nat import RouterNat
@@ -60,7 +60,7 @@ def test_a_name_it_cannot_place_loads_the_whole_namespace() -> None:
     out = _python(
         """
         import sys
-        from llmplane.infra import sdk_loader
+        from llmplane.infra.offline import sdk_loader
         sdk_loader.install()
         import pulumi_gcp as gcp
         # Defined in get_network.py, which its name does not point to: only the full init knows.
@@ -78,8 +78,8 @@ def test_planning_every_shipped_stack_never_falls_back() -> None:
         """
         import sys
         from pathlib import Path
-        from llmplane.infra.sdk_loader import PARTIAL_NAMESPACES
-        from llmplane.infra.synth import plan_stack
+        from llmplane.infra.offline.sdk_loader import PARTIAL_NAMESPACES
+        from llmplane.infra.offline.synth import plan_stack
         for path in sorted(Path("stacks").glob("Pulumi.*.yaml")):
             plan_stack(path)
         for namespace in sorted(PARTIAL_NAMESPACES):

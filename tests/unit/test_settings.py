@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from llmplane.infra.errors import SettingsError
-from llmplane.infra.settings import parse
-from llmplane.infra.stackfile import SECRET_PLACEHOLDER, read_stack_file, stack_name
+from llmplane.infra.config.errors import SettingsError
+from llmplane.infra.config.settings import parse
+from llmplane.infra.config.stackfile import SECRET_PLACEHOLDER, read_stack_file, stack_name
 from tests.conftest import BASE_CONFIG, config_with
 
 HOURS = {"timezone": "Europe/Berlin", "start": "0 8 * * 1-5", "end": "0 20 * * 1-5"}

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from llmplane.infra.architecture import from_config
-from llmplane.infra.catalog import shapes
-from llmplane.infra.errors import SettingsError
-from llmplane.infra.model_source import MODELS, builtin, builtin_ids, from_file, resolve
-from llmplane.infra.sizing import (
+from llmplane.infra.config.errors import SettingsError
+from llmplane.infra.sizing.architecture import from_config
+from llmplane.infra.sizing.catalog import shapes
+from llmplane.infra.sizing.fit import (
     best_fit,
     decode_speed,
     engine_limits,
@@ -21,6 +20,7 @@ from llmplane.infra.sizing import (
     weight_bytes,
     workload_for,
 )
+from llmplane.infra.sizing.models import MODELS, builtin, builtin_ids, from_file, resolve
 
 CONFIGS = Path(__file__).resolve().parents[1] / "fixtures" / "configs"
 
@@ -181,7 +181,7 @@ def test_decoding_speed_follows_memory_bandwidth() -> None:
 def test_hub_models_use_the_safetensors_parameter_count(monkeypatch: pytest.MonkeyPatch) -> None:
     import huggingface_hub
 
-    from llmplane.infra import model_source
+    from llmplane.infra.sizing import models as model_source
 
     class Info:
         safetensors = type("Safetensors", (), {"total": 1_235_814_400})()

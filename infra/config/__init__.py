@@ -1,0 +1,3 @@
+"""Stack settings: the pydantic models, the rules across keys, stack files, the one error."""
+
+__all__: list[str] = []

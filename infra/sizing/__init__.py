@@ -1,0 +1,3 @@
+"""Sizing, catalog and cost: architectures, weights, fits, prices, comparisons (pure)."""
+
+__all__: list[str] = []
