@@ -10,6 +10,12 @@ from typing import Any
 import pytest
 import yaml
 
+from llmplane.infra import offline
+
+# The tests plan offline as the `llmplane` command does: with its speed-ups, switched on once,
+# before any test module imports a provider SDK.
+offline.enable()
+
 REPO = Path(__file__).resolve().parents[1]
 STACKS = REPO / "stacks"
 

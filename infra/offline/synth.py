@@ -12,11 +12,9 @@ from typing import Any
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import resource as runtime_resource
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.config import set_all_config
-from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -28,21 +26,7 @@ from ..config.settings import StackSettings, parse
 from ..config.stackfile import read_stack_file
 from ..sizing.cost import expected_gpu_nodes, price_plan
 from ..sizing.serving import serving_for
-from . import sdk_loader
 from .mocks import PlanMocks, with_auto_name
-
-# Before any provider namespace loads: offline plans then import only the resources they use.
-sdk_loader.install()
-
-
-def _no_source_positions() -> source_pb2.StackTrace:
-    return source_pb2.StackTrace()
-
-
-# The SDK walks the Python stack at every resource to tell the engine which line created it; a
-# plan never shows those positions, and the walk is a tenth of planning time. Offline only.
-if hasattr(runtime_resource, "_get_stack_trace"):
-    setattr(runtime_resource, "_get_stack_trace", _no_source_positions)  # noqa: B010
 
 PROGRAM = Path(__file__).parents[1] / "__main__.py"
 # The one redaction marker, shared with the policies that read plans.

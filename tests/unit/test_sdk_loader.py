@@ -78,6 +78,8 @@ def test_planning_every_shipped_stack_never_falls_back() -> None:
         """
         import sys
         from pathlib import Path
+        from llmplane.infra import offline
+        offline.enable()
         from llmplane.infra.offline.sdk_loader import PARTIAL_NAMESPACES
         from llmplane.infra.offline.synth import plan_stack
         for path in sorted(Path("stacks").glob("Pulumi.*.yaml")):
