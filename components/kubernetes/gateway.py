@@ -38,7 +38,7 @@ from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 from .pod import INSTANCE_LABEL, NAME_LABEL, restricted_container, restricted_pod
 
 if TYPE_CHECKING:
-    from .inference import GatewayArgs, ServiceSpec
+    from .service_spec import GatewayArgs, ServiceSpec
     from .traffic import Meta
 
 __all__ = [

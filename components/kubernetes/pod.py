@@ -33,7 +33,7 @@ from pulumi_kubernetes.core.v1 import (
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs
 
 if TYPE_CHECKING:
-    from .inference import ServiceSpec
+    from .service_spec import ServiceSpec
 
 __all__ = [
     "CACHE_PATH",

@@ -20,7 +20,7 @@ from pulumi_kubernetes.networking.v1 import (
 from .pod import INSTANCE_LABEL
 
 if TYPE_CHECKING:
-    from .inference import AutoscalingArgs, ServiceSpec
+    from .service_spec import AutoscalingArgs, ServiceSpec
 
 __all__ = [
     "CLIENT_LABEL",
