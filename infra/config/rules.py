@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -12,91 +11,23 @@ from pydantic.alias_generators import to_camel
 from llmplane.components.kubernetes.engines import ENGINES
 from llmplane.components.naming import PROJECT, REQUIRED_TAGS, TAG_KEY_PATTERN, TAG_VALUE_PATTERN
 
-from .errors import SettingsError
+from .errors import SettingsError, choices
 from .stackfile import SECRET_PLACEHOLDER
+from .targets import check_providers, check_target
 
 if TYPE_CHECKING:
-    from .settings import StackSettings
+    from .models import StackSettings
 
-# Provider keys llmplane reads, per provider namespace. Any other key in these namespaces is a typo.
-PROVIDER_KEYS: dict[str, dict[str, str]] = {
-    "aws": {"region": "the AWS region, e.g. us-east-1"},
-    "azure-native": {"location": "the Azure location, e.g. eastus"},
-    "gcp": {"project": "the GCP project id", "region": "the GCP region, e.g. us-central1"},
-    "kubernetes": {
-        "context": "the kubeconfig context of the existing cluster",
-        "kubeconfig": "a kubeconfig for the existing cluster (store it with --secret)",
-    },
-}
-# The provider namespace each cloud reads; keys of another cloud's namespace are a mistake.
-CLOUD_NAMESPACE: dict[str, str] = {
-    "aws": "aws",
-    "azure": "azure-native",
-    "gcp": "gcp",
-    "kubernetes": "kubernetes",
-}
-REQUIRED_PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
-    "aws": ("aws:region",),
-    "azure": ("azure-native:location",),
-    "gcp": ("gcp:project", "gcp:region"),
-    "kubernetes": (),
-}
-_PROVIDER_PATTERNS: dict[str, re.Pattern[str]] = {
-    "aws:region": re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$"),
-    "azure-native:location": re.compile(r"^[a-z][a-z0-9]+$"),
-    "gcp:project": re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"),
-    "gcp:region": re.compile(r"^[a-z]+-[a-z]+\d+$"),
-    "kubernetes:context": re.compile(r"^\S+$"),
-}
-
-
-# Keys that must arrive encrypted. Pulumi.yaml cannot mark them `secret: true` (their default ""
-# would then fail the CLI's check), so this is the check that refuses a plaintext value.
-SECRET_KEYS = ("llmplane:hfToken", "llmplane:mirrorToken", "llmplane:apiKeys", "llmplane:tlsKey")
 GATEWAY_KEYS = ("apiKeys", "tlsCertificate", "tlsKey")
 
 
-def check_combinations(
-    settings: StackSettings, config: Mapping[str, Any], secret_keys: frozenset[str]
-) -> None:
-    """Reject choices that are valid alone but impossible or unsafe together."""
-    stack, cloud = settings.stack, settings.cloud
-    # First, because a plaintext token in a stack file is already a leak, whatever else is wrong.
-    for key in SECRET_KEYS:
-        if key in config and key not in secret_keys:
-            raise SettingsError(
-                stack,
-                key,
-                "is stored in plain text in the stack file",
-                f"remove it and run `pulumi config set --secret {key} <value>`",
-            )
-    for full_key in sorted(config):
-        namespace, _, _key = full_key.rpartition(":")
-        if namespace in PROVIDER_KEYS and namespace != CLOUD_NAMESPACE[cloud]:
-            raise SettingsError(
-                stack,
-                full_key,
-                f"has no effect when llmplane:cloud is {cloud}",
-                f"remove it, or use {CLOUD_NAMESPACE[cloud]}: keys",
-            )
-        pattern = _PROVIDER_PATTERNS.get(full_key)
-        if pattern is not None and not pattern.match(str(config[full_key])):
-            raise SettingsError(
-                stack,
-                full_key,
-                f"{config[full_key]!r} is not valid",
-                f"expected {PROVIDER_KEYS[namespace][_key]}",
-            )
-    for required in REQUIRED_PROVIDER_KEYS[cloud]:
-        if required not in config:
-            namespace, _, key = required.partition(":")
-            raise SettingsError(
-                stack,
-                required,
-                f"is required when llmplane:cloud is {cloud}",
-                f"set it to {PROVIDER_KEYS[namespace][key]}",
-            )
+def check_combinations(settings: StackSettings, config: Mapping[str, Any]) -> None:
+    """Reject choices that are valid alone but impossible or unsafe together.
 
+    A plaintext secret was refused before (secrets.refuse_plaintext), whatever else is wrong.
+    """
+    stack = settings.stack
+    check_providers(settings, config)
     _check_not_above(
         stack, "replicas.min", settings.replicas.min, "replicas.max", settings.replicas.max
     )
@@ -114,7 +45,7 @@ def check_combinations(
     _check_tokens(settings)
     _check_waivers(settings)
     _check_engine(settings)
-    _check_target(settings)
+    check_target(settings)
     _check_network(settings)
     _check_mirror(settings)
     _check_cluster(settings)
@@ -205,8 +136,6 @@ def _check_waivers(settings: StackSettings) -> None:
     # Imported only when a stack waives something: the pack pulls in the policy SDK.
     from llmplane.policies.rules import load_all
 
-    from ..sizing.catalog import nearest_names
-
     known = [rule.name for rule in load_all()]
     for name in settings.policy_waivers:
         if name not in known:
@@ -214,7 +143,7 @@ def _check_waivers(settings: StackSettings) -> None:
                 settings.stack,
                 f"{PROJECT}:policyWaivers.{name}",
                 "is not a policy of the llmplane pack",
-                f"use a name from `llmplane check --list`, e.g. {nearest_names(name, known)[0]}",
+                f"use a name from `llmplane check --list`: {choices(name, known)}",
             )
 
 
@@ -238,80 +167,7 @@ def _check_engine(settings: StackSettings) -> None:
             settings.stack,
             "llmplane:model.quantize",
             f"{quantize!r} is not supported by {settings.engine}",
-            f"use one of {', '.join(engine.quantizations)}, or another engine",
-        )
-
-
-MANAGED = ("aws", "azure", "gcp")
-_EXISTING_NODES = (
-    "llmplane does not manage an existing cluster's nodes; "
-    "select GPU nodes with gpu.nodeSelector and gpu.taintKeys"
-)
-# The clouds each key applies to. A key set for another cloud is an error, never silently ignored.
-_ONLY_ON: dict[str, tuple[tuple[str, ...], str]] = {
-    "gpu.shape": (MANAGED, _EXISTING_NODES),
-    "gpu.spot": (MANAGED, _EXISTING_NODES),
-    "gpu.minNodes": (MANAGED, _EXISTING_NODES),
-    "gpu.maxNodes": (MANAGED, _EXISTING_NODES),
-    "gpu.nodeSelector": (("kubernetes",), "the managed GPU pool sets its own node labels"),
-    "gpu.taintKeys": (("kubernetes",), "the managed GPU pool sets its own taints"),
-    "gpu.resourceName": (("kubernetes",), "the managed GPU pool advertises nvidia.com/gpu"),
-    "gpu.memoryGiB": (("kubernetes",), "the managed GPU pool's shape says its GPU memory"),
-    "cluster.*": (MANAGED, "llmplane does not manage an existing cluster's control plane"),
-    "cluster.adminArns": (("aws",), "grant admins with your cloud's own role assignments"),
-    "cluster.adminGroupIds": (("azure",), "grant admins with your cloud's own access entries"),
-    "cluster.tier": (("azure",), "the control-plane tier is an AKS setting"),
-    "cluster.binaryAuthorization": (("gcp",), "Binary Authorization is a GKE feature"),
-    "network.*": (MANAGED, "llmplane does not manage an existing cluster's network"),
-    "network.vpcId": (("aws",), "name an existing network with your cloud's own keys"),
-    "network.subnetId": (("azure",), "name an existing network with your cloud's own keys"),
-    "network.apiServerSubnetId": (
-        ("azure",),
-        "name an existing network with your cloud's own keys",
-    ),
-    "network.endpointSubnetId": (("azure",), "name an existing network with your cloud's own keys"),
-    "network.privateSubnetIds": (
-        ("aws",),
-        "name an existing network with your cloud's own keys",
-    ),
-    "network.publicSubnetIds": (
-        ("aws",),
-        "name an existing network with your cloud's own keys",
-    ),
-    "mirrorUsername": (MANAGED, "an existing cluster pulls images straight from their registry"),
-    "mirrorToken": (MANAGED, "an existing cluster pulls images straight from their registry"),
-}
-
-
-def _set_keys(settings: StackSettings) -> list[str]:
-    """The keys the stack file sets, as `section.field` in stack-file spelling."""
-    sections = ("gpu", "cluster", "network")
-    keys = [to_camel(name) for name in settings.model_fields_set if name not in sections]
-    for section in sections:
-        spec = getattr(settings, section)
-        # A field's alias is its stack-file spelling where camelCase alone would miss it (GiB).
-        keys += [
-            f"{section}.{type(spec).model_fields[name].alias or to_camel(name)}"
-            for name in spec.model_fields_set
-        ]
-    # `shape: auto` is the default spelled out, and harmless on an existing cluster.
-    if settings.gpu.shape == "auto" and "gpu.shape" in keys:
-        keys.remove("gpu.shape")
-    return sorted(keys)
-
-
-def _check_target(settings: StackSettings) -> None:
-    """Keys that only make sense on some targets: node pools, control plane, network, mirror."""
-    for key in _set_keys(settings):
-        rule = _ONLY_ON.get(key) or _ONLY_ON.get(f"{key.split('.')[0]}.*")
-        if rule is None or settings.cloud in rule[0]:
-            continue
-        clouds, why = rule
-        raise SettingsError(
-            settings.stack,
-            f"{PROJECT}:{key}",
-            f"applies only to llmplane:cloud {' or '.join(clouds)}, not {settings.cloud} ({why})",
-            "remove it from this stack",
+            f"use one of: {choices(quantize, engine.quantizations)}, or another engine",
         )
 
 
