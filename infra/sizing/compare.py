@@ -21,7 +21,7 @@ from .catalog import CLOUDS, fee_or_proxy, regions, system_price
 from .cost import GKE_ZONES, HOURS_PER_MONTH
 from .fit import Workload, decode_speed, needs_of
 from .measured import Measured
-from .serving import Option, multi_node_options, rank
+from .options import Option, multi_node_options, rank
 
 # What each managed cloud's default dev stack runs besides GPUs: (fee item, units per month).
 # Hourly fees count 730 units a month. Mirrors the adapters' defaults; tests/unit/test_compare.py
