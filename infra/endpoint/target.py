@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..config.errors import SettingsError
-from ..sizing.catalog import nearest_names
+from ..config.errors import SettingsError, choices
 from .stack_outputs import ENGINE_NAMES, checked_url, read_outputs, stack_facts
 
 DEFAULT_TOKEN_ENV = "LLMPLANE_API_KEY"
@@ -120,7 +119,7 @@ def resolve_target(
             stack or "-",
             "--engine",
             f"{engine!r} is not an engine llmplane deploys",
-            f"use one of: {', '.join(nearest_names(engine, ENGINE_NAMES))}",
+            f"use one of: {choices(engine, ENGINE_NAMES)}",
         )
     if url is not None and (stack is not None or outputs_file is not None):
         raise SettingsError(

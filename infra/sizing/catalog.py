@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import csv
-import difflib
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -13,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from llmplane.components.shapes import Shape
 
-from ..config.errors import SettingsError
+from ..config.errors import SettingsError, choices
 
 if TYPE_CHECKING:
     from ..config.settings import StackSettings
@@ -232,7 +230,7 @@ def require_shape(settings: StackSettings) -> Shape:
             settings.stack,
             "llmplane:gpu.shape",
             f"{gpu.shape!r} is not a GPU shape llmplane knows on {settings.cloud}",
-            f"use auto or one of: {', '.join(nearest_names(gpu.shape, known))}",
+            f"use auto or one of: {choices(gpu.shape, sorted(known))}",
         )
     if gpu.count > shape.gpu_count:
         raise SettingsError(
@@ -242,11 +240,3 @@ def require_shape(settings: StackSettings) -> Shape:
             "lower gpu.count or choose a larger shape (a replica cannot span nodes)",
         )
     return shape
-
-
-def nearest_names(
-    name: str, known: Iterable[str], count: int = 5, cutoff: float = 0.4
-) -> list[str]:
-    """The known names closest to a mistyped one, most alike first; a few of them if none is."""
-    names = sorted(known)
-    return difflib.get_close_matches(name, names, n=count, cutoff=cutoff) or names[:count]

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..config.errors import SettingsError
+from ..config.errors import SettingsError, choices
 from .architecture import Architecture, from_config
-from .catalog import CATALOG, nearest_names
+from .catalog import CATALOG
 
 MODELS = CATALOG / "models"
 
@@ -72,7 +72,7 @@ def builtin(model_id: str) -> Architecture | None:
 
 def nearest(model_id: str) -> str:
     """The built-in ids closest to a mistyped one, for error messages."""
-    return ", ".join(nearest_names(model_id, builtin_ids(), count=3, cutoff=0.5))
+    return choices(model_id, sorted(builtin_ids()))
 
 
 def from_file(path: Path) -> Architecture:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from ..config.errors import SettingsError
+from ..config.errors import SettingsError, choices
 from ..config.settings import StackSettings
 from .architecture import Architecture
-from .catalog import Gpu, Shape, gpu_of, gpus, nearest_names, regions
+from .catalog import Gpu, Shape, gpu_of, gpus, regions
 from .fit import Fit, best_fit, fit, multi_node, needs_of, supports, valid_shards
 from .options import Option, layout_text, multi_node_options, rank
 from .packing import Packing, packing
@@ -92,7 +92,7 @@ def choose(
             settings.stack,
             "llmplane:gpu.shape",
             f"is auto, but llmplane's catalog has no {settings.cloud} prices for {region}",
-            f"set gpu.shape, or use a priced region: {', '.join(nearest_names(region, priced))}",
+            f"set gpu.shape, or use a priced region: {choices(region, sorted(priced))}",
         )
     needs = needs_of(arch, workload)
     replicas = max(1, settings.replicas.min)

@@ -134,7 +134,9 @@ def test_auto_respects_an_explicit_gpu_count() -> None:
         ),
         (
             _auto({**AWS, "aws:region": "us-east-9"}, "meta-llama/Llama-3.1-8B-Instruct"),
-            "no aws prices for us-east-9; set gpu.shape, or use a priced region: us-east-1",
+            # Every priced region: there are few enough to list them all.
+            "no aws prices for us-east-9; set gpu.shape, or use a priced region: eu-central-1, "
+            "eu-north-1, eu-west-1, eu-west-2, us-east-1, us-west-2",
         ),
     ],
 )
