@@ -27,7 +27,9 @@ __all__ = [
 
 ASSUMPTIONS = {
     "hoursPerMonth": HOURS_PER_MONTH,
-    "prices": "list prices from infra/catalog (each item names its source and date)",
+    "prices": "list prices from infra/sizing/catalog (each item names its source and date)",
+    "minGpuNodes": "the nodes replicas.min replicas keep running (KEDA's minReplicaCount), "
+    "packed the same way, within the pool's bounds; none when replicas.min is 0",
     "gkeZonesPerRegionalPool": GKE_ZONES,
     "expectedGpuNodes": "enough nodes for replicas.min replicas (at least one), replicas "
     "sharing a node where its GPUs allow, within the pool's bounds",
@@ -54,7 +56,7 @@ def price_plan(
     templates = {
         r["name"]: r for r in resources if r["type"] == "aws:ec2/launchTemplate:LaunchTemplate"
     }
-    ctx = Context(cloud, region, expected_gpu_nodes, templates, _most_replicas(resources))
+    ctx = Context(cloud, region, expected_gpu_nodes, templates, _replica_bounds(resources))
     for resource in resources:
         pricer = PRICERS.get(resource["type"])
         if pricer is not None:
@@ -87,13 +89,14 @@ SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 GPU_RESOURCE = "nvidia.com/gpu"
 
 
-def _most_replicas(resources: Sequence[Resource]) -> tuple[int, int] | None:
-    """The GPU Deployment's most replicas (KEDA's maxReplicaCount, else its own) and GPUs each.
+def _replica_bounds(resources: Sequence[Resource]) -> tuple[int, int, int] | None:
+    """The GPU Deployment's fewest and most replicas, and the GPUs each takes.
 
-    None unless the plan has exactly one Deployment asking for GPUs.
+    KEDA's minReplicaCount and maxReplicaCount where a ScaledObject scales it, else its own
+    replica count for both. None unless the plan has exactly one Deployment asking for GPUs.
     """
-    found: list[tuple[int, int]] = []
-    scaled = [r for r in resources if r["type"] == SCALED_OBJECT]
+    found: list[tuple[int, int, int]] = []
+    scaled = [r["inputs"]["spec"] for r in resources if r["type"] == SCALED_OBJECT]
     for r in resources:
         if r["type"] != "kubernetes:apps/v1:Deployment":
             continue
@@ -103,9 +106,15 @@ def _most_replicas(resources: Sequence[Resource]) -> tuple[int, int] | None:
             int(((c.get("resources") or {}).get("limits") or {}).get(GPU_RESOURCE, 0))
             for c in pod.get("containers") or []
         )
-        if gpus:
-            most = [int(s["inputs"]["spec"].get("maxReplicaCount", 0)) for s in scaled]
-            found.append((max(most) if most else int(spec.get("replicas", 1)), gpus))
+        if not gpus:
+            continue
+        own = int(spec.get("replicas", 1))
+        if scaled:
+            least = min(int(s.get("minReplicaCount", 0)) for s in scaled)
+            most = max(int(s.get("maxReplicaCount", 0)) for s in scaled)
+        else:
+            least = most = own
+        found.append((least, most, gpus))
     return found[0] if len(found) == 1 else None
 
 

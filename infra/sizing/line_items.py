@@ -57,7 +57,7 @@ class CostItem:
     component: str
     """What is charged, e.g. 'GPU nodes (g6.xlarge, spot)'."""
     unit: str
-    """The unit priced: hours, key-months, GB-months."""
+    """The unit priced: hour, month, GB-month (one of it, as a price reads: $/hour)."""
     unit_price: float | None
     """USD per unit; None where the catalog has no sourced figure."""
     monthly_quantity: Counts
@@ -88,8 +88,8 @@ class Context:
     """GPU nodes the stack runs at its minimum replica count."""
     launch_templates: Mapping[str, Resource]
     """EKS launch templates by name: node groups take their disks from them."""
-    most_replicas: tuple[int, int] | None = None
-    """The GPU workload's most replicas and GPUs per replica, if the plan says; bounds max."""
+    replicas: tuple[int, int, int] | None = None
+    """The GPU workload's fewest and most replicas and GPUs per replica, if the plan says."""
     items: list[CostItem] = field(default_factory=lambda: [])
     """Collected items."""
 
@@ -138,7 +138,7 @@ def _nodes(
         as_of = system.as_of if system else ""
     ctx.items.append(
         CostItem(
-            resource["name"], kind, "hours", hourly, counts.times(HOURS_PER_MONTH), source, as_of
+            resource["name"], kind, "hour", hourly, counts.times(HOURS_PER_MONTH), source, as_of
         )
     )
     if disk_gb:
@@ -150,15 +150,19 @@ def _nodes(
 def _gpu_counts(ctx: Context, low: int, high: int, shape: str) -> Counts:
     """A GPU pool at its fewest nodes, at what the replicas normally need, and at its most.
 
-    Its most is what the most replicas take, packed: the autoscaler adds a node only for a
-    replica that fits on none, so a pool bound above that is never reached.
+    Its fewest is what the fewest replicas keep running (a pool may scale to zero, but not
+    below a replica KEDA keeps), and its most what the most replicas take, packed: the
+    autoscaler adds a node only for a replica that fits on none, so a pool bound above that is
+    never reached.
     """
-    top = high
+    top, least = high, low
     gpu_shape = shapes(ctx.cloud).get(shape)
-    if ctx.most_replicas is not None and gpu_shape is not None:
-        replicas, per_replica = ctx.most_replicas
-        top = min(high, max(low, packing(replicas, per_replica, gpu_shape.gpu_count).nodes))
-    return Counts(low, min(top, max(low, ctx.expected_gpu_nodes)), top)
+    if ctx.replicas is not None and gpu_shape is not None:
+        fewest, most, per_replica = ctx.replicas
+        top = min(high, max(low, packing(most, per_replica, gpu_shape.gpu_count).nodes))
+        if fewest > 0:
+            least = min(top, max(low, packing(fewest, per_replica, gpu_shape.gpu_count).nodes))
+    return Counts(least, min(top, max(least, ctx.expected_gpu_nodes)), top)
 
 
 def _pool_counts(ctx: Context, shape: str, low: int, desired: int, high: int) -> Counts:
