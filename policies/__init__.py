@@ -1,1 +1,1 @@
-"""llmplane's CrossGuard policy pack and its offline runner (rules arrive with the policy issue)."""
+"""llmplane's CrossGuard policy pack: its rules, the builder a pack embeds, the offline runner."""

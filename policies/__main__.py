@@ -9,7 +9,7 @@ import json
 from pulumi.runtime import get_config_env
 from pulumi_policy import Policy, PolicyPack
 
-from llmplane.policies.pack import PACK_NAME, build_policies
+from llmplane.policies.pack import PACK_NAME, pack_policies
 
 
 def stack_waivers() -> dict[str, str]:
@@ -23,5 +23,5 @@ def stack_waivers() -> dict[str, str]:
     return {str(k): str(v) for k, v in waivers.items()} if isinstance(waivers, dict) else {}
 
 
-policies: list[Policy] = [*build_policies(stack_waivers())]
+policies: list[Policy] = [*pack_policies(waivers=stack_waivers())]
 PolicyPack(name=PACK_NAME, policies=policies)

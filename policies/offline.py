@@ -26,7 +26,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from .pack import Policy, build_policies
-from .rules import SECRET, Rule, StackResource, load_all
+from .rules import SECRET, ResourceRule, Rule, StackResource, default_registry
 
 
 class PolicyInputError(ValueError):
@@ -110,7 +110,7 @@ def evaluate(
     """Run every policy over the resources, as `pulumi preview --policy-pack` would."""
     waivers = dict(waivers or {})
     config = normalize_config(policy_config or {})
-    rules = {rule.name: rule for rule in load_all()}
+    rules = default_registry()
     findings: list[Finding] = []
     not_evaluated: list[tuple[str, str]] = []
     by_urn = {r.urn: r for r in resources}
@@ -140,6 +140,7 @@ def evaluate(
             )
 
         if isinstance(policy, ResourceValidationPolicy):
+            assert isinstance(rule, ResourceRule)
             # As the CLI does: one call per resource, so a value unknown in one resource leaves
             # the policy unevaluated there only. Resources of other types would return at once.
             for resource, props in guarded_props:
@@ -183,7 +184,7 @@ def policy_resources(resources: Sequence[Resource]) -> list[PolicyResource]:
 
 def normalize_config(raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """`--policy-pack-config` content, checked: {"all": level, policy: level | {...}}."""
-    known = {rule.name: rule for rule in load_all()}
+    known = default_registry()
     result: dict[str, dict[str, Any]] = {}
     for name, value in raw.items():
         if name != "all" and name not in known:

@@ -13,6 +13,7 @@ from . import (
     WORKLOADS,
     Config,
     Props,
+    Rule,
     containers,
     dig,
     items,
@@ -322,3 +323,16 @@ def fit_checked(type_: str, props: Props, config: Config) -> Iterator[str]:
                 f"container {dig(container, 'name')}: llmplane could not check that the model "
                 "fits the GPUs' memory"
             )
+
+
+RULES: tuple[Rule, ...] = (
+    shm_memory_backed,
+    startup_probe,
+    gpu_limits,
+    not_on_cpu,
+    wake_schedule,
+    private_registry,
+    persistent_cache,
+    gated_model_token,
+    fit_checked,
+)

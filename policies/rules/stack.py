@@ -12,11 +12,11 @@ from . import (
     DAEMON_SET,
     DEPLOYMENT,
     PDB,
-    POD_SPEC_PATHS,
     SECRET,
     SERVICE,
     WORKLOADS,
     Config,
+    Rule,
     StackResource,
     containers,
     dig,
@@ -25,6 +25,7 @@ from . import (
     stack_rule,
 )
 from .inference import GPU_RESOURCES, gpu_containers
+from .selection import Pods, namespace_of, unselected
 
 Found = Iterator[tuple[str, str | None]]
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -46,49 +47,6 @@ def _workloads(resources: Sequence[StackResource]) -> list[StackResource]:
     return [r for r in resources if r.type in WORKLOADS]
 
 
-def _pod_labels(resource: StackResource) -> Mapping[str, Any]:
-    """The labels a workload's pods carry: in the metadata beside its pod spec."""
-    # spec.template.spec → spec.template.metadata.labels; a Pod's spec → metadata.labels.
-    template, _, _ = POD_SPEC_PATHS[resource.type].rpartition(".")
-    return (
-        dig(resource.props, f"{template}.metadata.labels" if template else "metadata.labels") or {}
-    )
-
-
-def _namespace(resource: StackResource) -> str:
-    """A resource's namespace; absent means default."""
-    return str(dig(resource.props, "metadata.namespace", "default"))
-
-
-def selects(selector: Any, labels: Mapping[str, Any]) -> bool:
-    """Whether a Kubernetes label selector matches a set of labels (an empty one matches all)."""
-    for key, value in (dig(selector, "matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expression in items(dig(selector, "matchExpressions")):
-        key, operator = dig(expression, "key"), dig(expression, "operator")
-        values = list(items(dig(expression, "values")))
-        present = key in labels
-        if operator == "In" and not (present and labels[key] in values):
-            return False
-        if operator == "NotIn" and present and labels[key] in values:
-            return False
-        if (operator == "Exists") != present and operator in ("Exists", "DoesNotExist"):
-            return False
-    return True
-
-
-def _selected_by(
-    objects: Sequence[StackResource], selector_path: str, workload: StackResource
-) -> bool:
-    """Whether an object in the workload's namespace selects its pods (a policy, a budget)."""
-    labels, namespace = _pod_labels(workload), _namespace(workload)
-    return any(
-        _namespace(o) == namespace and selects(dig(o.props, selector_path, {}), labels)
-        for o in objects
-    )
-
-
 @stack_rule(
     "k8s-pods-selected-by-network-policy",
     description="Every pod is selected by a NetworkPolicy in its namespace.",
@@ -106,13 +64,14 @@ def _selected_by(
 )
 def pods_selected(resources: Sequence[StackResource], config: Config) -> Found:
     """A pod no policy selects accepts traffic from every pod in the cluster."""
-    policies = [r for r in resources if r.type == NETWORK_POLICY]
-    for workload in _workloads(resources):
-        namespace = _namespace(workload)
-        if namespace in config["exemptNamespaces"]:
-            continue
-        if not _selected_by(policies, "spec.podSelector", workload):
-            yield f"{workload.name}: no NetworkPolicy in {namespace} selects its pods", workload.urn
+    exempt = config["exemptNamespaces"]
+    workloads = [w for w in _workloads(resources) if namespace_of(w) not in exempt]
+    if not workloads:
+        return
+    policies = (r for r in resources if r.type == NETWORK_POLICY)
+    for workload in unselected(workloads, policies, "spec.podSelector"):
+        namespace = namespace_of(workload)
+        yield f"{workload.name}: no NetworkPolicy in {namespace} selects its pods", workload.urn
 
 
 # Each managed cloud's GPU pools and how they spell their taints.
@@ -213,7 +172,7 @@ def _is_gpu_pool(pool: StackResource, taints: list[tuple[str, str, str]]) -> boo
 )
 def load_balancers(resources: Sequence[StackResource], config: Config) -> Found:
     """An unauthenticated public endpoint lets anyone burn GPU hours on your bill."""
-    workloads = _workloads(resources)
+    pods: Pods | None = None  # read once a public LoadBalancer needs them
     for service in resources:
         if service.type != SERVICE or dig(service.props, "spec.type") != "LoadBalancer":
             continue
@@ -221,13 +180,9 @@ def load_balancers(resources: Sequence[StackResource], config: Config) -> Found:
         if any(annotations.get(k) == v for k, v in INTERNAL_LB.items()):
             continue
         selector = dig(service.props, "spec.selector") or {}
-        backends = [
-            w
-            for w in workloads
-            if _namespace(w) == _namespace(service)
-            and selector
-            and selects({"matchLabels": selector}, _pod_labels(w))
-        ]
+        pods = pods or Pods(_workloads(resources))
+        namespace = namespace_of(service)
+        backends = pods.selected_by(namespace, {"matchLabels": selector}) if selector else []
         gated = backends and all(_mounts_secret(w, config["gatewayKeysSecret"]) for w in backends)
         if not gated:
             yield (
@@ -361,11 +316,22 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
 )
 def disruption_budget(resources: Sequence[StackResource], config: Config) -> Found:
     """Without one, a node upgrade can evict every replica at once mid-stream."""
-    budgets = [r for r in resources if r.type == PDB]
-    for workload in resources:
-        if workload.type != DEPLOYMENT:
-            continue
-        if not gpu_containers(workload.type, workload.props, config["gpuResources"]):
-            continue
-        if not _selected_by(budgets, "spec.selector", workload):
-            yield f"{workload.name}: no PodDisruptionBudget selects its pods", workload.urn
+    gpu = [
+        r
+        for r in resources
+        if r.type == DEPLOYMENT and gpu_containers(r.type, r.props, config["gpuResources"])
+    ]
+    if not gpu:
+        return
+    for workload in unselected(gpu, (r for r in resources if r.type == PDB), "spec.selector"):
+        yield f"{workload.name}: no PodDisruptionBudget selects its pods", workload.urn
+
+
+RULES: tuple[Rule, ...] = (
+    pods_selected,
+    device_plugin_tolerates,
+    load_balancers,
+    key_used,
+    token_not_literal,
+    disruption_budget,
+)

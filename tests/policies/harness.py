@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -13,7 +14,7 @@ from pulumi_policy import PolicyResourceOptions, ResourceValidationArgs, Resourc
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from llmplane.policies.pack import build_policies
-from llmplane.policies.rules import Rule, load_all
+from llmplane.policies.rules import ResourceRule, load_all
 from tests.plans import Plan, of_type, shipped
 
 POLICIES = {policy.name: policy for policy in build_policies()}
@@ -105,17 +106,15 @@ def drop(path: str) -> Mutation:
     return mutate
 
 
-def rules_of(package: str) -> list[Rule]:
-    """The registered rules whose checks live in llmplane.policies.rules.<package> or below."""
-    module = f"llmplane.policies.rules.{package}"
-    return [
-        rule
-        for rule in load_all()
-        if rule.check.__module__ == module or rule.check.__module__.startswith(f"{module}.")
-    ]
+def rules_of(package: str) -> list[ResourceRule]:
+    """The resource rules llmplane.policies.rules.<package> lists, each also in the registry."""
+    listed = importlib.import_module(f"llmplane.policies.rules.{package}").RULES
+    registered = {id(rule) for rule in load_all()}
+    assert all(id(rule) in registered for rule in listed)
+    return [rule for rule in listed if isinstance(rule, ResourceRule)]
 
 
-def findings(plan: Plan, rules: Sequence[Rule]) -> list[tuple[str, str, str, str]]:
+def findings(plan: Plan, rules: Sequence[ResourceRule]) -> list[tuple[str, str, str, str]]:
     """(enforcement, policy, resource name, message) for every violation `rules` find in a plan."""
     return [
         (rule.enforcement, rule.name, resource["name"], message)
@@ -130,7 +129,7 @@ def findings(plan: Plan, rules: Sequence[Rule]) -> list[tuple[str, str, str, str
 class Cases:
     """A rule module's case tables; each row names a policy, a resource type and its props."""
 
-    rules: Sequence[Rule]
+    rules: Sequence[ResourceRule]
     """The rules the tables must cover."""
     compliant: Sequence[tuple[Any, ...]]
     """(policy, type, props): what is shipped, which complies."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from .. import Config, Props, dig, is_open_cidr, items, resource_rule, truthy
+from .. import Config, Props, Rule, dig, is_open_cidr, items, resource_rule, truthy, value_rule
 
 CLUSTER = "aws:eks/cluster:Cluster"
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -126,23 +126,33 @@ def eks_supported_version(type_: str, props: Props, config: Config) -> Iterator[
         yield f"version {version} is older than {config['minimumVersion']}"
 
 
-@resource_rule(
+# Access entries are IAM-audited API objects; the aws-auth ConfigMap is neither.
+eks_api_authentication_mode = value_rule(
     "aws-eks-api-authentication-mode",
     types=[CLUSTER],
+    path="accessConfig.authenticationMode",
+    allowed=["API", "API_AND_CONFIG_MAP"],
+    default="CONFIG_MAP",  # absent: EKS's default
+    message="accessConfig.authenticationMode is {value}",
     description="EKS authenticates through access entries (mode API or API_AND_CONFIG_MAP).",
     severity="medium",
     frameworks=("LLMPLANE-AWS-1",),
     remediation="Set accessConfig.authenticationMode to API (llmplane's EKS adapter does) and "
     "grant admins with llmplane:cluster.adminArns.",
 )
-def eks_api_authentication_mode(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """Access entries are IAM-audited API objects; the aws-auth ConfigMap is neither."""
-    mode = dig(props, "accessConfig.authenticationMode", "CONFIG_MAP")  # absent: EKS's default
-    if mode not in ("API", "API_AND_CONFIG_MAP"):
-        yield f"accessConfig.authenticationMode is {mode}"
 
 
 def _minor(version: str) -> tuple[int, ...]:
     """A "1.35" or "1.35.2" version as comparable numbers; the patch is ignored."""
     parts = version.strip().lstrip("v").split(".")[:2]
     return tuple(int(p) if p.isdigit() else 0 for p in parts)
+
+
+RULES: tuple[Rule, ...] = (
+    eks_secrets_encrypted,
+    eks_public_endpoint_restricted,
+    eks_endpoint_private,
+    eks_control_plane_logging,
+    eks_supported_version,
+    eks_api_authentication_mode,
+)

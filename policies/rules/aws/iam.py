@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 
-from .. import Config, Props, dig, items, resource_rule
+from .. import Config, Props, Rule, dig, items, resource_rule
 from .documents import allows, statements, strings
 
 ROLE = "aws:iam/role:Role"
@@ -149,3 +149,10 @@ def _read_only(action: str) -> bool:
         return False
     _, _, name = action.partition(":")
     return any(name.startswith(verb) for verb in READ_VERBS)
+
+
+RULES: tuple[Rule, ...] = (
+    iam_no_wildcard_actions,
+    iam_no_unscoped_write,
+    iam_no_privilege_escalation,
+)

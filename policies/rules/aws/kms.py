@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .. import Config, Props, dig, resource_rule, truthy
+from .. import Config, Props, Rule, dig, resource_rule, truthy
 from .documents import grants_everyone, statements
 
 KMS_KEY = "aws:kms/key:Key"
@@ -46,3 +46,9 @@ def kms_key_policy_safe(type_: str, props: Props, config: Config) -> Iterator[st
     for label, statement in statements(props, "policy"):
         if grants_everyone(statement):
             yield f"{label} allows Principal * without a Condition"
+
+
+RULES: tuple[Rule, ...] = (
+    kms_key_rotation,
+    kms_key_policy_safe,
+)

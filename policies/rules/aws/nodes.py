@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .. import Config, Props, dig, items, resource_rule, truthy
+from .. import Config, Props, Rule, dig, items, resource_rule, truthy
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -112,3 +112,11 @@ def launch_template_no_public_ip(type_: str, props: Props, config: Config) -> It
         # Absent: the subnet's own setting, which llmplane's private subnets keep off.
         if truthy(dig(interface, "associatePublicIpAddress")):
             yield f"networkInterfaces[{index}].associatePublicIpAddress is true"
+
+
+RULES: tuple[Rule, ...] = (
+    eks_node_group_no_remote_access,
+    launch_template_imdsv2,
+    launch_template_ebs_encrypted,
+    launch_template_no_public_ip,
+)

@@ -4,42 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .. import Config, Props, dig, items, resource_rule, truthy
+from .. import Config, Props, Rule, dig, items, resource_rule, value_rule
 from .documents import grants_everyone, statements
 
 ECR_REPOSITORY = "aws:ecr/repository:Repository"
 ECR_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 
 
-@resource_rule(
+# A mutable tag lets whoever can push swap the image a running deployment pulls next.
+# IMMUTABLE_WITH_EXCLUSION keeps every tag immutable but those the owner lists on purpose.
+ecr_immutable_tags = value_rule(
     "aws-ecr-immutable-tags",
     types=[ECR_REPOSITORY],
+    path="imageTagMutability",
+    allowed=["IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"],
+    default="MUTABLE",  # absent: ECR's default
+    message="imageTagMutability is {value}",
     description="ECR repositories have immutable image tags.",
     severity="medium",
     frameworks=("CKV_AWS_51",),
     remediation="Set imageTagMutability to IMMUTABLE, as llmplane's repository does.",
 )
-def ecr_immutable_tags(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """A mutable tag lets whoever can push swap the image a running deployment pulls next."""
-    mutability = dig(props, "imageTagMutability", "MUTABLE")  # absent: ECR's default
-    # IMMUTABLE_WITH_EXCLUSION keeps every tag immutable but those the owner lists on purpose.
-    if not str(mutability).startswith("IMMUTABLE"):
-        yield f"imageTagMutability is {mutability}"
 
-
-@resource_rule(
+# Engine images are large and move fast; known CVEs should surface before they deploy.
+ecr_scan_on_push = value_rule(
     "aws-ecr-scan-on-push",
     types=[ECR_REPOSITORY],
+    path="imageScanningConfiguration.scanOnPush",
+    required=True,  # absent: off
+    message="imageScanningConfiguration.scanOnPush is not true",
     description="ECR scans every image for vulnerabilities when it is pushed.",
     severity="medium",
     frameworks=("CKV_AWS_163",),
     remediation="Set imageScanningConfiguration.scanOnPush to true (or configure enhanced "
     "scanning for the registry and waive this policy).",
 )
-def ecr_scan_on_push(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """Engine images are large and move fast; known CVEs should surface before they deploy."""
-    if not truthy(dig(props, "imageScanningConfiguration.scanOnPush")):  # absent: off
-        yield "imageScanningConfiguration.scanOnPush is not true"
 
 
 @resource_rule(
@@ -75,3 +74,11 @@ def ecr_policy_not_public(type_: str, props: Props, config: Config) -> Iterator[
     for label, statement in statements(props, "policy"):
         if grants_everyone(statement):
             yield f"{label} allows Principal * without a Condition"
+
+
+RULES: tuple[Rule, ...] = (
+    ecr_immutable_tags,
+    ecr_scan_on_push,
+    ecr_kms_encrypted,
+    ecr_policy_not_public,
+)

@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .. import Config, Props, dig, is_open_cidr, items, resource_rule, truthy
+from .. import (
+    ANY_VALUE,
+    Config,
+    Props,
+    Rule,
+    dig,
+    is_open_cidr,
+    items,
+    resource_rule,
+    truthy,
+    value_rule,
+)
 
 EFS = "aws:efs/fileSystem:FileSystem"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -107,19 +118,19 @@ def cloudwatch_log_group_retention(type_: str, props: Props, config: Config) -> 
         yield f"retentionInDays is {days}, under {config['minDays']}"
 
 
-@resource_rule(
+# Audit logs name users, roles and request bodies; they deserve the stack's own key.
+cloudwatch_log_group_kms = value_rule(
     "aws-cloudwatch-log-group-kms",
     types=[LOG_GROUP],
+    path="kmsKeyId",
+    required=ANY_VALUE,  # absent: CloudWatch's service-owned key
+    message="kmsKeyId is not set",
     description="CloudWatch log groups are encrypted with a customer-managed KMS key.",
     severity="medium",
     frameworks=("CKV_AWS_158",),
     remediation="Set kmsKeyId to a key whose policy lets logs.<region>.amazonaws.com use it; "
     "llmplane's control-plane log group uses the stack's key.",
 )
-def cloudwatch_log_group_kms(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """Audit logs name users, roles and request bodies; they deserve the stack's own key."""
-    if not dig(props, "kmsKeyId"):  # absent: CloudWatch's service-owned key
-        yield "kmsKeyId is not set"
 
 
 def _ports(protocol: str, low: Any, high: Any) -> str:
@@ -144,3 +155,12 @@ def _ingress_rules(type_: str, props: Props) -> Iterator[tuple[str, Props, list[
     else:
         cidrs = [c for c in (dig(props, "cidrIpv4"), dig(props, "cidrIpv6")) if c]
         yield "the ingress rule", props, cidrs
+
+
+RULES: tuple[Rule, ...] = (
+    efs_encrypted,
+    security_group_no_public_ingress,
+    default_security_group_closed,
+    cloudwatch_log_group_retention,
+    cloudwatch_log_group_kms,
+)

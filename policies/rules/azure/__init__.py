@@ -1,6 +1,7 @@
 """Policy rules for Azure: AKS clusters and agent pools, Container Registry, Key Vault, keys."""
 
-# Imported for their registrations; this order is the order in every report, so it stays unsorted.
-# isort: off
-from . import aks, registry, keyvault  # noqa: F401
-# isort: on
+from .. import Rule
+from . import aks, keyvault, registry
+
+# The order of every report.
+RULES: tuple[Rule, ...] = (*aks.RULES, *registry.RULES, *keyvault.RULES)

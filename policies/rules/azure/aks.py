@@ -6,15 +6,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import (
+    ANY_VALUE,
     Config,
     Props,
+    Rule,
     dig,
-    has_property,
     is_open_cidr,
     items,
     resource_rule,
     shown,
     truthy,
+    value_rule,
 )
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
@@ -57,20 +59,18 @@ def aks_entra_rbac(type_: str, props: Props, config: Config) -> Iterator[str]:
         yield f"aadProfile.enableAzureRBAC is {shown(azure_rbac)}: Azure RBAC is off"
 
 
-@resource_rule(
+# No static clusterAdmin credential that bypasses Entra ID and its audit trail.
+aks_local_accounts = value_rule(
     "azure-aks-local-accounts-disabled",
     types=[CLUSTER],
+    path="disableLocalAccounts",
+    required=True,  # absent means false: AKS keeps local accounts unless they are disabled
+    message="disableLocalAccounts is {shown}: the local cluster-admin account stays on",
     description="An AKS cluster has local accounts disabled: every user is an Entra ID identity.",
     severity="high",
     frameworks=["CKV_AZURE_141", "Azure.AKS.LocalAccounts"],
     remediation=f"{_OWN_CODE} `disable_local_accounts=True` (with the managed Entra ID profile).",
 )
-def aks_local_accounts(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """No static clusterAdmin credential that bypasses Entra ID and its audit trail."""
-    # Absent means false: AKS keeps local accounts unless they are disabled.
-    value = dig(props, "disableLocalAccounts")
-    if not truthy(value):
-        yield f"disableLocalAccounts is {shown(value)}: the local cluster-admin account stays on"
 
 
 @resource_rule(
@@ -100,21 +100,21 @@ def aks_api_server(type_: str, props: Props, config: Config) -> Iterator[str]:
             yield f"apiServerAccessProfile.authorizedIPRanges includes {cidr}"
 
 
-@resource_rule(
+# Without an engine, the stack's default-deny NetworkPolicy is silently ignored.
+aks_network_policy = value_rule(
     "azure-aks-network-policy",
     types=[CLUSTER],
+    path="networkProfile.networkPolicy",
+    forbidden="none",
+    ignore_case=True,
+    default="none",  # absent: AKS enforces no network policy
+    message="networkProfile.networkPolicy is {shown}: NetworkPolicies are not enforced",
     description="An AKS cluster enforces Kubernetes NetworkPolicies (Azure, Calico or Cilium).",
     severity="medium",
     frameworks=["CKV_AZURE_7", "Azure.AKS.NetworkPolicy"],
     remediation=f"{_OWN_CODE} `network_profile.network_policy` to `cilium` (with the Cilium "
     "dataplane), `azure` or `calico`; it can only be chosen when the cluster is created.",
 )
-def aks_network_policy(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """Without an engine, the stack's default-deny NetworkPolicy is silently ignored."""
-    # Absent means "none": AKS enforces no network policy by default.
-    value = dig(props, "networkProfile.networkPolicy")
-    if str(value or "none").lower() == "none":
-        yield f"networkProfile.networkPolicy is {shown(value)}: NetworkPolicies are not enforced"
 
 
 @resource_rule(
@@ -137,38 +137,36 @@ def aks_workload_identity(type_: str, props: Props, config: Config) -> Iterator[
         yield f"securityProfile.workloadIdentity.enabled is {shown(identity)}"
 
 
-@resource_rule(
+# Secrets (the HF token among them) are encrypted with a customer-managed key. The API rejects
+# enabled KMS without a keyId, so `enabled` alone tells the story.
+aks_kms = value_rule(
     "azure-aks-secrets-encrypted",
     types=[CLUSTER],
+    path="securityProfile.azureKeyVaultKms.enabled",
+    required=True,
+    message="securityProfile.azureKeyVaultKms.enabled is {shown}: "
+    "etcd secrets use platform keys only",
     description="An AKS cluster envelope-encrypts Kubernetes secrets with a Key Vault key (KMS).",
     severity="high",
     frameworks=["MCSB DP-5"],
     remediation=f"{_OWN_CODE} `security_profile.azure_key_vault_kms` with `enabled=True`, a "
     "versioned `key_id` and, for a private vault, `key_vault_network_access='Private'`.",
 )
-def aks_kms(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """Secrets (the HF token among them) are encrypted with a customer-managed key."""
-    # The API rejects enabled KMS without a keyId, so `enabled` alone tells the story.
-    value = dig(props, "securityProfile.azureKeyVaultKms.enabled")
-    if not truthy(value):
-        yield (
-            f"securityProfile.azureKeyVaultKms.enabled is {shown(value)}: "
-            "etcd secrets use platform keys only"
-        )
 
 
-@resource_rule(
+# Node disks under a key the owner controls and can revoke. The set's id is unknown during a
+# preview when it is created in the same update; that it is set is enough (ANY_VALUE).
+aks_disk_encryption_set = value_rule(
     "azure-aks-disk-encryption-set",
     types=[CLUSTER],
+    path="diskEncryptionSetID",
+    required=ANY_VALUE,
+    message="diskEncryptionSetID is not set: node disks use platform-managed keys",
     description="An AKS cluster encrypts node disks with a customer-managed disk encryption set.",
     severity="medium",
     frameworks=["CKV_AZURE_117", "MCSB DP-5"],
     remediation=f"{_OWN_CODE} `disk_encryption_set_id` to a DiskEncryptionSet on a Key Vault key.",
 )
-def aks_disk_encryption_set(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """Node disks under a key the owner controls and can revoke."""
-    if not has_property(props, "diskEncryptionSetID"):
-        yield "diskEncryptionSetID is not set: node disks use platform-managed keys"
 
 
 @resource_rule(
@@ -215,9 +213,15 @@ def aks_policy_addon(type_: str, props: Props, config: Config) -> Iterator[str]:
         yield "addonProfiles.azurepolicy is not enabled"
 
 
-@resource_rule(
+# The Free tier has no SLA and a smaller API server.
+aks_paid_tier = value_rule(
     "azure-aks-paid-tier",
     types=[CLUSTER],
+    path="sku.tier",
+    forbidden="free",
+    ignore_case=True,
+    default="free",  # absent means Free
+    message="sku.tier is {shown}: the control plane has no uptime SLA",
     description="An AKS cluster uses the Standard or Premium tier, whose control plane has an "
     "uptime SLA; advisory because dev stacks choose the Free tier on purpose.",
     severity="low",
@@ -225,12 +229,6 @@ def aks_policy_addon(type_: str, props: Props, config: Config) -> Iterator[str]:
     remediation="Set `llmplane:cluster.tier: standard` (the default) for anything users depend on.",
     enforcement="advisory",
 )
-def aks_paid_tier(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """The Free tier has no SLA and a smaller API server."""
-    # Absent means Free.
-    tier = dig(props, "sku.tier")
-    if str(tier or "free").lower() == "free":
-        yield f"sku.tier is {shown(tier)}: the control plane has no uptime SLA"
 
 
 @resource_rule(
@@ -266,3 +264,19 @@ def aks_encryption_at_host(type_: str, props: Props, config: Config) -> Iterator
         value = dig(pool, "enableEncryptionAtHost")
         if not truthy(value):
             yield f'agent pool "{name}" has enableEncryptionAtHost {shown(value)}'
+
+
+RULES: tuple[Rule, ...] = (
+    aks_entra_rbac,
+    aks_local_accounts,
+    aks_api_server,
+    aks_network_policy,
+    aks_workload_identity,
+    aks_kms,
+    aks_disk_encryption_set,
+    aks_auto_upgrade,
+    aks_policy_addon,
+    aks_paid_tier,
+    aks_node_public_ip,
+    aks_encryption_at_host,
+)

@@ -9,12 +9,14 @@ from typing import Any
 from .. import (
     Config,
     Props,
+    Rule,
     dig,
     has_property,
     items,
     resource_rule,
     shown,
     truthy,
+    value_rule,
 )
 
 VAULT = "azure-native:keyvault:Vault"
@@ -47,58 +49,53 @@ def vault_recoverable(type_: str, props: Props, config: Config) -> Iterator[str]
         yield f"properties.enableSoftDelete is {shown(soft)}"
 
 
-@resource_rule(
+# Only listed networks and trusted Azure services reach the vault's data plane.
+vault_network_deny = value_rule(
     "azure-keyvault-network-deny",
     types=[VAULT],
+    path="properties.networkAcls.defaultAction",
+    required="deny",
+    ignore_case=True,
+    default="allow",  # absent means Allow
+    message="properties.networkAcls.defaultAction is {shown}",
     description="A key vault's firewall denies by default (networkAcls.defaultAction is Deny).",
     severity="medium",
     frameworks=["CKV_AZURE_109", "Azure.KeyVault.Firewall"],
     remediation=f"{_VAULT_CODE} `properties.network_acls=NetworkRuleSetArgs(default_action='Deny', "
     "bypass='AzureServices')` and add only the IP or VNet rules you need.",
 )
-def vault_network_deny(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """Only listed networks and trusted Azure services reach the vault's data plane."""
-    # Absent means Allow.
-    value = dig(props, "properties.networkAcls.defaultAction")
-    if str(value or "allow").lower() != "deny":
-        yield f"properties.networkAcls.defaultAction is {shown(value)}"
 
 
-@resource_rule(
+# The vault holding the cluster's KMS key is off the internet.
+vault_public_network = value_rule(
     "azure-keyvault-public-network-disabled",
     types=[VAULT],
+    path="properties.publicNetworkAccess",
+    required="disabled",
+    ignore_case=True,
+    default="enabled",  # absent means Enabled
+    message="properties.publicNetworkAccess is {shown}",
     description="A key vault is reachable only through private endpoints and trusted services.",
     severity="medium",
     frameworks=["CKV_AZURE_189"],
     remediation=f"{_VAULT_CODE} `properties.public_network_access='Disabled'` and reach it "
     "through a private endpoint; Pulumi still manages keys and secrets through Resource Manager.",
 )
-def vault_public_network(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """The vault holding the cluster's KMS key is off the internet."""
-    # Absent means Enabled.
-    value = dig(props, "properties.publicNetworkAccess")
-    if str(value or "enabled").lower() != "disabled":
-        yield f"properties.publicNetworkAccess is {shown(value)}"
 
 
-@resource_rule(
+# One permission model, with PIM and audit, instead of per-vault access policies.
+vault_rbac = value_rule(
     "azure-keyvault-rbac-authorization",
     types=[VAULT],
+    path="properties.enableRbacAuthorization",
+    required=True,  # absent means false in this API version: the vault uses access policies
+    message="properties.enableRbacAuthorization is {shown}: access policies authorize data access",
     description="A key vault authorizes data access with Azure RBAC, not vault access policies.",
     severity="medium",
     frameworks=["Azure.KeyVault.RBAC"],
     remediation=f"{_VAULT_CODE} `properties.enable_rbac_authorization=True` and grant roles "
     "such as Key Vault Crypto Service Encryption User to the identities that need them.",
 )
-def vault_rbac(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """One permission model, with PIM and audit, instead of per-vault access policies."""
-    # Absent means false in this API version: the vault uses access policies.
-    value = dig(props, "properties.enableRbacAuthorization")
-    if not truthy(value):
-        yield (
-            f"properties.enableRbacAuthorization is {shown(value)}: "
-            "access policies authorize data access"
-        )
 
 
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
@@ -182,9 +179,14 @@ def key_size(type_: str, props: Props, config: Config) -> Iterator[str]:
         yield f"properties.keySize is {shown(size)} ({bits} bits), below {config['minRsaBits']}"
 
 
-@resource_rule(
+# The key's private half never leaves a FIPS 140 validated HSM.
+key_hsm = value_rule(
     "azure-keyvault-key-hsm",
     types=[KEY],
+    path="properties.kty",
+    allowed=["EC-HSM", "RSA-HSM", "oct-HSM"],
+    ignore_case=True,
+    message="properties.kty is {shown}: the key is software-protected",
     description="A key vault key is HSM-backed (RSA-HSM or EC-HSM); advisory because HSM keys "
     "need a Premium vault.",
     severity="low",
@@ -192,8 +194,14 @@ def key_size(type_: str, props: Props, config: Config) -> Iterator[str]:
     remediation=f"{_VAULT_CODE} `properties.kty='RSA-HSM'` in a vault with the premium SKU.",
     enforcement="advisory",
 )
-def key_hsm(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """The key's private half never leaves a FIPS 140 validated HSM."""
-    kty = dig(props, "properties.kty")
-    if not str(kty or "").upper().endswith("-HSM"):
-        yield f"properties.kty is {shown(kty)}: the key is software-protected"
+
+
+RULES: tuple[Rule, ...] = (
+    vault_recoverable,
+    vault_network_deny,
+    vault_public_network,
+    vault_rbac,
+    key_rotation,
+    key_size,
+    key_hsm,
+)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from .. import Config, Props, dig, resource_rule, shown, truthy
+from .. import Props, Rule, dig, value_rule
 
 REGISTRY = "azure-native:containerregistry:Registry"
 _ACR_CODE = "llmplane's registry already does; in your own Pulumi code set"
@@ -15,75 +13,79 @@ def _premium(props: Props) -> bool:
     return str(dig(props, "sku.name", "")).lower() == "premium"
 
 
-@resource_rule(
+# One shared password with push rights, outside Entra ID, is not acceptable.
+acr_admin_user = value_rule(
     "azure-acr-admin-user-disabled",
     types=[REGISTRY],
+    path="adminUserEnabled",
+    forbidden=True,  # absent means false
+    message="adminUserEnabled is true",
     description="A container registry has its shared admin user disabled.",
     severity="high",
     frameworks=["CKV_AZURE_137", "Azure.ACR.AdminUser"],
     remediation=f"{_ACR_CODE} `admin_user_enabled=False`; grant AcrPull/AcrPush to identities.",
 )
-def acr_admin_user(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """One shared password with push rights, outside Entra ID, is not acceptable."""
-    # Absent means false.
-    if truthy(dig(props, "adminUserEnabled")):
-        yield "adminUserEnabled is true"
 
 
-@resource_rule(
+# Images may embed code and configuration that are not for everyone.
+acr_anonymous_pull = value_rule(
     "azure-acr-anonymous-pull-disabled",
     types=[REGISTRY],
+    path="anonymousPullEnabled",
+    forbidden=True,  # absent means false
+    message="anonymousPullEnabled is true",
     description="A container registry does not serve images to unauthenticated clients.",
     severity="high",
     frameworks=["CKV_AZURE_138", "Azure.ACR.AnonymousAccess"],
     remediation=f"{_ACR_CODE} `anonymous_pull_enabled=False` (or leave it unset).",
 )
-def acr_anonymous_pull(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """Images may embed code and configuration that are not for everyone."""
-    # Absent means false.
-    if truthy(dig(props, "anonymousPullEnabled")):
-        yield "anonymousPullEnabled is true"
 
 
-@resource_rule(
+# Pulls stay on the VNet, and stolen credentials are useless from outside it.
+acr_public_network = value_rule(
     "azure-acr-public-network-disabled",
     types=[REGISTRY],
+    path="publicNetworkAccess",
+    required="disabled",
+    ignore_case=True,
+    default="enabled",  # absent: ACR is public by default
+    message="publicNetworkAccess is {shown}: the registry is reachable from the internet",
     description="A container registry is reachable only through private endpoints.",
     severity="medium",
     frameworks=["CKV_AZURE_139", "Azure.ACR.Firewall"],
     remediation=f"{_ACR_CODE} `public_network_access='Disabled'` with a private endpoint and "
     "private DNS zone for the nodes' VNet (a Premium SKU feature).",
 )
-def acr_public_network(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """Pulls stay on the VNet, and stolen credentials are useless from outside it."""
-    # Absent means Enabled: ACR is public by default.
-    value = dig(props, "publicNetworkAccess")
-    if str(value or "enabled").lower() != "disabled":
-        yield f"publicNetworkAccess is {shown(value)}: the registry is reachable from the internet"
 
 
-@resource_rule(
+# Untagged layers, old and possibly vulnerable, do not pile up forever.
+acr_retention = value_rule(
     "azure-acr-retention-policy",
     types=[REGISTRY],
+    applies=_premium,
+    path="policies.retentionPolicy.status",
+    required="enabled",
+    ignore_case=True,
+    default="disabled",  # absent means disabled
+    message="policies.retentionPolicy.status is {shown}: untagged manifests stay",
     description="A Premium container registry deletes untagged manifests after a retention period.",
     severity="low",
     frameworks=["CKV_AZURE_167", "Azure.ACR.Retention"],
     remediation=f"{_ACR_CODE} "
     "`policies.retention_policy=RetentionPolicyArgs(status='enabled', days=7)`.",
 )
-def acr_retention(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """Untagged layers, old and possibly vulnerable, do not pile up forever."""
-    if not _premium(props):
-        return
-    # Absent means disabled.
-    status = dig(props, "policies.retentionPolicy.status")
-    if str(status or "disabled").lower() != "enabled":
-        yield f"policies.retentionPolicy.status is {shown(status)}: untagged manifests stay"
 
 
-@resource_rule(
+# Nothing is pullable before it has been scanned.
+acr_quarantine = value_rule(
     "azure-acr-quarantine-policy",
     types=[REGISTRY],
+    applies=_premium,
+    path="policies.quarantinePolicy.status",
+    required="enabled",
+    ignore_case=True,
+    default="disabled",  # absent means disabled
+    message="policies.quarantinePolicy.status is {shown}: images are never quarantined",
     description="A Premium container registry quarantines pushed images until a scanner releases "
     "them; advisory because without a scanning workflow it blocks every new image.",
     severity="low",
@@ -92,11 +94,12 @@ def acr_retention(type_: str, props: Props, config: Config) -> Iterator[str]:
     "passed; llmplane's pull-through cache of the engine image has none, so it leaves it off.",
     enforcement="advisory",
 )
-def acr_quarantine(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """Nothing is pullable before it has been scanned."""
-    if not _premium(props):
-        return
-    # Absent means disabled.
-    status = dig(props, "policies.quarantinePolicy.status")
-    if str(status or "disabled").lower() != "enabled":
-        yield f"policies.quarantinePolicy.status is {shown(status)}: images are never quarantined"
+
+
+RULES: tuple[Rule, ...] = (
+    acr_admin_user,
+    acr_anonymous_pull,
+    acr_public_network,
+    acr_retention,
+    acr_quarantine,
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .. import Config, Props, dig, is_open_cidr, items, resource_rule, truthy
+from .. import Config, Props, Rule, dig, is_open_cidr, items, resource_rule, truthy
 
 FIREWALL = "gcp:compute/firewall:Firewall"
 
@@ -56,3 +56,6 @@ def _covers(span: Any, port: int) -> bool:
         return int(low) <= port <= int(high or low)
     except ValueError:
         return False
+
+
+RULES: tuple[Rule, ...] = (firewall_no_public_admin_ports,)

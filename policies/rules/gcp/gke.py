@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .. import Config, Props, dig, is_open_cidr, items, resource_rule, truthy
+from .. import (
+    ANY_VALUE,
+    Config,
+    Props,
+    Rule,
+    dig,
+    is_open_cidr,
+    items,
+    resource_rule,
+    truthy,
+    value_rule,
+)
 
 CLUSTER = "gcp:container/cluster:Cluster"
 # Binary Authorization modes that enforce a policy; DISABLED and absent admit any image.
@@ -15,20 +26,19 @@ ENFORCING_MODES = (
 )
 
 
-@resource_rule(
+# Nodes with public addresses are reachable from the internet on every open node port.
+gke_private_nodes = value_rule(
     "gcp-gke-private-nodes",
     types=[CLUSTER],
+    path="privateClusterConfig.enablePrivateNodes",
+    required=True,  # absent: GKE gives every node an external IP
+    message="privateClusterConfig.enablePrivateNodes is not true: nodes get public IPs",
     description="GKE nodes have private IP addresses only.",
     severity="high",
     frameworks=("CKV_GCP_25", "CKV_GCP_64"),
     remediation="Set privateClusterConfig.enablePrivateNodes to true and give the nodes a Cloud "
     "NAT for egress, as llmplane's GKE adapter does.",
 )
-def gke_private_nodes(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """Nodes with public addresses are reachable from the internet on every open node port."""
-    # Absent: GKE gives every node an external IP.
-    if not truthy(dig(props, "privateClusterConfig.enablePrivateNodes")):
-        yield "privateClusterConfig.enablePrivateNodes is not true: nodes get public IPs"
 
 
 @resource_rule(
@@ -76,84 +86,86 @@ def gke_network_policy(type_: str, props: Props, config: Config) -> Iterator[str
     yield "neither datapathProvider ADVANCED_DATAPATH nor networkPolicy.enabled is set"
 
 
-@resource_rule(
+def _not_autopilot(props: Props) -> bool:
+    """Autopilot always enables Workload Identity, whatever the cluster's inputs say."""
+    return not truthy(dig(props, "enableAutopilot"))
+
+
+# Without it every pod acts with the node service account's permissions.
+gke_workload_identity = value_rule(
     "gcp-gke-workload-identity",
     types=[CLUSTER],
+    applies=_not_autopilot,
+    path="workloadIdentityConfig.workloadPool",
+    required=ANY_VALUE,
+    message="workloadIdentityConfig.workloadPool is not set",
     description="GKE clusters enable Workload Identity, so pods never use the node's account.",
     severity="high",
     frameworks=("LLMPLANE-GCP-3",),
     remediation="Set workloadIdentityConfig.workloadPool to <project>.svc.id.goog, as llmplane's "
     "GKE adapter does.",
 )
-def gke_workload_identity(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """Without it every pod acts with the node service account's permissions."""
-    if truthy(dig(props, "enableAutopilot")):
-        return  # Autopilot always enables it
-    if not dig(props, "workloadIdentityConfig.workloadPool"):
-        yield "workloadIdentityConfig.workloadPool is not set"
 
 
-@resource_rule(
+# Shielded nodes prove their identity to the control plane, so a rogue VM cannot join.
+gke_shielded_nodes = value_rule(
     "gcp-gke-shielded-nodes",
     types=[CLUSTER],
+    path="enableShieldedNodes",
+    forbidden=False,  # absent: true, the provider's default
+    message="enableShieldedNodes is false",
     description="GKE clusters keep Shielded GKE Nodes on.",
     severity="medium",
     frameworks=("CKV_GCP_71",),
     remediation="Remove enableShieldedNodes: false (the default is true).",
 )
-def gke_shielded_nodes(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """Shielded nodes prove their identity to the control plane, so a rogue VM cannot join."""
-    if dig(props, "enableShieldedNodes") is False:  # absent: true, the provider's default
-        yield "enableShieldedNodes is false"
 
 
-@resource_rule(
+# Legacy ABAC grants broad static permissions that RBAC cannot take back.
+gke_legacy_abac_disabled = value_rule(
     "gcp-gke-legacy-abac-disabled",
     types=[CLUSTER],
+    path="enableLegacyAbac",
+    forbidden=True,  # absent: false
+    message="enableLegacyAbac is true",
     description="GKE clusters authorize with RBAC only, never legacy ABAC.",
     severity="high",
     frameworks=("CKV_GCP_7",),
     remediation="Set enableLegacyAbac to false or remove it.",
 )
-def gke_legacy_abac_disabled(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """Legacy ABAC grants broad static permissions that RBAC cannot take back."""
-    if truthy(dig(props, "enableLegacyAbac")):  # absent: false
-        yield "enableLegacyAbac is true"
 
 
-@resource_rule(
+# A client certificate is a cluster-admin credential that cannot be revoked.
+gke_no_client_certificate = value_rule(
     "gcp-gke-no-client-certificate",
     types=[CLUSTER],
+    path="masterAuth.clientCertificateConfig.issueClientCertificate",
+    forbidden=True,  # absent: no certificate, GKE's default since 1.12
+    message="masterAuth.clientCertificateConfig.issueClientCertificate is true",
     description="GKE issues no client certificate for cluster authentication.",
     severity="high",
     frameworks=("CKV_GCP_13",),
     remediation="Set masterAuth.clientCertificateConfig.issueClientCertificate to false or "
     "remove it; authenticate with Google identities.",
 )
-def gke_no_client_certificate(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """A client certificate is a cluster-admin credential that cannot be revoked."""
-    # Absent: no certificate, GKE's default since 1.12.
-    if truthy(dig(props, "masterAuth.clientCertificateConfig.issueClientCertificate")):
-        yield "masterAuth.clientCertificateConfig.issueClientCertificate is true"
 
 
-@resource_rule(
+# A channel keeps control plane and nodes on patched, supported versions. Absent: what GKE picks
+# depends on the client and on a pinned version, so the policy asks for an explicit channel, as
+# CKV_GCP_70 does.
+gke_release_channel = value_rule(
     "gcp-gke-release-channel",
     types=[CLUSTER],
+    path="releaseChannel.channel",
+    forbidden="UNSPECIFIED",
+    missing="fail",
+    missing_message="releaseChannel is not set",
+    message="releaseChannel.channel is UNSPECIFIED: the cluster is in no channel",
     description="GKE clusters are enrolled in a release channel.",
     severity="medium",
     frameworks=("CKV_GCP_70",),
     remediation="Set releaseChannel.channel to REGULAR or STABLE (llmplane uses REGULAR).",
 )
-def gke_release_channel(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """A channel keeps control plane and nodes on patched, supported versions."""
-    # Absent: what GKE picks depends on the client and on a pinned version, so the policy asks for
-    # an explicit channel, as CKV_GCP_70 does.
-    channel = dig(props, "releaseChannel.channel")
-    if channel is None:
-        yield "releaseChannel is not set"
-    elif channel == "UNSPECIFIED":
-        yield "releaseChannel.channel is UNSPECIFIED: the cluster is in no channel"
 
 
 @resource_rule(
@@ -193,3 +205,17 @@ def gke_binary_authorization(type_: str, props: Props, config: Config) -> Iterat
     if mode is None and truthy(dig(props, "binaryAuthorization.enabled")):
         return  # the deprecated switch, the same as the project policy
     yield f"binaryAuthorization.evaluationMode is {mode or 'not set (DISABLED)'}"
+
+
+RULES: tuple[Rule, ...] = (
+    gke_private_nodes,
+    gke_master_authorized_networks,
+    gke_network_policy,
+    gke_workload_identity,
+    gke_shielded_nodes,
+    gke_legacy_abac_disabled,
+    gke_no_client_certificate,
+    gke_release_channel,
+    gke_secrets_encrypted,
+    gke_binary_authorization,
+)

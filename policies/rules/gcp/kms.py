@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .. import Config, Props, dig, resource_rule
+from .. import Config, Props, Rule, dig, resource_rule
 
 CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 DAY_SECONDS = 86_400
@@ -52,3 +52,6 @@ def _seconds(period: Any) -> float | None:
         return float(text[:-1])
     except ValueError:
         return None
+
+
+RULES: tuple[Rule, ...] = (kms_key_rotation,)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .. import Config, Props, dig, items, resource_rule, truthy
+from .. import Config, Props, Rule, dig, items, resource_rule, truthy
 from .gke import CLUSTER
 
 NODE_POOL = "gcp:container/nodePool:NodePool"
@@ -117,3 +117,12 @@ def _node_configs(type_: str, props: Props) -> list[tuple[str, Props]]:
 def _inline_pools(props: Props) -> list[tuple[str, Props]]:
     """Node pools declared inside the cluster resource, labelled with their path."""
     return [(f"nodePools[{i}].", pool) for i, pool in enumerate(items(dig(props, "nodePools")))]
+
+
+RULES: tuple[Rule, ...] = (
+    gke_node_metadata_server,
+    gke_node_shielded_instance,
+    gke_node_auto_repair_upgrade,
+    gke_node_cos_image,
+    gke_node_boot_disk_cmek,
+)

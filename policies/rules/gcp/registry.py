@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .. import Config, Props, dig, items, json_document, resource_rule, truthy
+from .. import (
+    ANY_VALUE,
+    Config,
+    Props,
+    Rule,
+    dig,
+    items,
+    json_document,
+    resource_rule,
+    value_rule,
+)
 
 REPOSITORY = "gcp:artifactregistry/repository:Repository"
 REPOSITORY_MEMBER = "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"
@@ -14,38 +24,40 @@ REPOSITORY_POLICY = "gcp:artifactregistry/repositoryIamPolicy:RepositoryIamPolic
 PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 
 
-@resource_rule(
+# Only a key of the stack's own lets its owner audit and revoke access to the images.
+artifact_registry_cmek = value_rule(
     "gcp-artifact-registry-cmek",
     types=[REPOSITORY],
+    path="kmsKeyName",
+    required=ANY_VALUE,  # absent: Google's key
+    message="kmsKeyName is not set",
     description="Artifact Registry repositories are encrypted with a Cloud KMS key.",
     severity="medium",
     frameworks=("CKV_GCP_84",),
     remediation="Set kmsKeyName to a crypto key the Artifact Registry service agent may use; "
     "llmplane's repositories use the stack's key.",
 )
-def artifact_registry_cmek(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """Only a key of the stack's own lets its owner audit and revoke access to the images."""
-    if not dig(props, "kmsKeyName"):  # absent: Google's key
-        yield "kmsKeyName is not set"
 
 
-@resource_rule(
+def _standard_docker(props: Props) -> bool:
+    """Remote (pull-through) and virtual repositories take their tags from upstream."""
+    mode = dig(props, "mode", "STANDARD_REPOSITORY")
+    return dig(props, "format") == "DOCKER" and mode == "STANDARD_REPOSITORY"
+
+
+# A mutable tag lets whoever can push swap the image a running deployment pulls next.
+artifact_registry_immutable_tags = value_rule(
     "gcp-artifact-registry-immutable-tags",
     types=[REPOSITORY],
+    applies=_standard_docker,
+    path="dockerConfig.immutableTags",
+    required=True,  # absent: mutable
+    message="dockerConfig.immutableTags is not true",
     description="Standard Docker repositories in Artifact Registry have immutable tags.",
     severity="medium",
     frameworks=("LLMPLANE-GCP-2",),
     remediation="Set dockerConfig.immutableTags to true, as llmplane's image repository does.",
 )
-def artifact_registry_immutable_tags(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """A mutable tag lets whoever can push swap the image a running deployment pulls next."""
-    # Remote (pull-through) and virtual repositories take their tags from upstream.
-    if dig(props, "format") != "DOCKER" or dig(props, "mode", "STANDARD_REPOSITORY") != (
-        "STANDARD_REPOSITORY"
-    ):
-        return
-    if not truthy(dig(props, "dockerConfig.immutableTags")):  # absent: mutable
-        yield "dockerConfig.immutableTags is not true"
 
 
 @resource_rule(
@@ -81,3 +93,10 @@ def _policy_members(policy: Any) -> Iterator[tuple[str, Any]]:
         if isinstance(binding, Mapping):
             for member in items(binding.get("members")):
                 yield binding.get("role", "?"), member
+
+
+RULES: tuple[Rule, ...] = (
+    artifact_registry_cmek,
+    artifact_registry_immutable_tags,
+    artifact_registry_not_public,
+)

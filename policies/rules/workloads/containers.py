@@ -9,19 +9,20 @@ from .. import (
     DAEMON_SET,
     DEPLOYMENT,
     POD,
+    POD_SPEC_PATHS,
     REPLICA_SET,
     SECRET,
     STATEFUL_SET,
     WORKLOADS,
     Config,
     Props,
+    Rule,
     containers,
     dig,
     items,
     pod_spec,
     resource_rule,
-    shown,
-    truthy,
+    value_rule,
 )
 from .messages import OURS, container_label
 
@@ -126,9 +127,16 @@ def image_digest(type_: str, props: Props, config: Config) -> Iterator[str]:
             yield f'{container_label(container)} image "{image}" is not pinned by digest'
 
 
-@resource_rule(
+# A token mounted by default lets any code in the pod call the API server. Absent means true
+# (unless the ServiceAccount says otherwise, which the pod cannot show).
+no_service_account_token = value_rule(
     "k8s-no-service-account-token",
     types=WORKLOADS,
+    under=POD_SPEC_PATHS,
+    path="automountServiceAccountToken",
+    forbidden=True,
+    missing="fail",
+    message="automountServiceAccountToken is {shown}: the pod gets an API token",
     description="A pod spec sets automountServiceAccountToken to false; a pod that talks to the "
     "API mounts a short-lived projected token itself.",
     severity="medium",
@@ -136,13 +144,6 @@ def image_digest(type_: str, props: Props, config: Config) -> Iterator[str]:
     remediation=f"{OURS} (the cluster autoscaler mounts a projected, expiring token); set "
     "`automountServiceAccountToken: false` in your own pod specs.",
 )
-def no_service_account_token(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """A token mounted by default lets any code in the pod call the API server."""
-    spec = pod_spec(type_, props)
-    # Absent means true (unless the ServiceAccount says otherwise, which the pod cannot show).
-    value = dig(spec, "automountServiceAccountToken")
-    if value is None or truthy(value):
-        yield f"automountServiceAccountToken is {shown(value)}: the pod gets an API token"
 
 
 # Values that are credentials whatever the variable is called: Hugging Face, GitHub, GitLab,
@@ -191,3 +192,13 @@ def no_literal_secrets(type_: str, props: Props, config: Config) -> Iterator[str
                     f"{container_label(container)} sets {name} from a literal value, "
                     "not a secretKeyRef"
                 )
+
+
+RULES: tuple[Rule, ...] = (
+    resources_set,
+    probes_set,
+    image_pinned,
+    image_digest,
+    no_service_account_token,
+    no_literal_secrets,
+)

@@ -10,10 +10,12 @@ from .. import (
     WORKLOADS,
     Config,
     Props,
+    Rule,
     dig,
     items,
     resource_rule,
     shown,
+    value_rule,
 )
 
 CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
@@ -32,31 +34,34 @@ NAMESPACED = (
 )
 
 
-@resource_rule(
+# The default namespace is where every unscoped RoleBinding and quota leaks. Absent means the
+# provider's namespace: default, unless the provider or context sets another.
+not_default_namespace = value_rule(
     "k8s-not-default-namespace",
     types=NAMESPACED,
+    path="metadata.namespace",
+    forbidden="default",
+    missing="fail",
+    missing_message="metadata.namespace is not set: the object lands in the default namespace",
+    message="metadata.namespace is {shown}",
     description="A namespaced object names its namespace, and it is not default.",
     severity="low",
     frameworks=["CKV_K8S_21"],
     remediation="llmplane puts the service in `llm-<stack>` and cluster add-ons in kube-system; "
     "set `metadata.namespace` on your own objects to a namespace of their own.",
 )
-def not_default_namespace(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """The default namespace is where every unscoped RoleBinding and quota leaks."""
-    namespace = dig(props, "metadata.namespace")
-    # Absent means the provider's namespace: default, unless the provider or context sets another.
-    if namespace is None:
-        yield "metadata.namespace is not set: the object lands in the default namespace"
-    elif namespace == "default":
-        yield 'metadata.namespace is "default"'
 
 
 # --- Services, RBAC and disruption budgets --------------------------------------------------------
 
 
-@resource_rule(
+# A NodePort is reachable from anything that reaches a node, without TLS or authentication.
+no_nodeport = value_rule(
     "k8s-no-nodeport-services",
     types=[SERVICE],
+    path="spec.type",
+    forbidden="NodePort",  # absent means ClusterIP
+    message="spec.type is {shown}",
     description="No Service is of type NodePort: it opens a port on every node, beside the "
     "authenticating gateway and the load balancers.",
     severity="medium",
@@ -64,12 +69,6 @@ def not_default_namespace(type_: str, props: Props, config: Config) -> Iterator[
     remediation="Use a ClusterIP Service, and `llmplane:exposure: public` for an endpoint "
     "outside the cluster (TLS and API keys at the gateway).",
 )
-def no_nodeport(type_: str, props: Props, config: Config) -> Iterator[str]:
-    """A NodePort is reachable from anything that reaches a node, without TLS or authentication."""
-    # Absent means ClusterIP.
-    kind = dig(props, "spec.type")
-    if kind == "NodePort":
-        yield 'spec.type is "NodePort"'
 
 
 @resource_rule(
@@ -129,3 +128,12 @@ def pdb_allows_eviction(type_: str, props: Props, config: Config) -> Iterator[st
     least = dig(props, "spec.minAvailable")
     if least is not None and str(least).strip() == "100%":
         yield f"spec.minAvailable is {shown(least)}: no pod may ever be evicted"
+
+
+RULES: tuple[Rule, ...] = (
+    not_default_namespace,
+    no_nodeport,
+    rbac_no_wildcards,
+    rbac_no_escalation,
+    pdb_allows_eviction,
+)

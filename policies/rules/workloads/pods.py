@@ -9,6 +9,7 @@ from .. import (
     WORKLOADS,
     Config,
     Props,
+    Rule,
     containers,
     dig,
     items,
@@ -297,3 +298,17 @@ def no_host_path(type_: str, props: Props, config: Config) -> Iterator[str]:
             granted = {_clean(p) for p in paths}
         if _clean(path) not in granted:
             yield f'volume "{dig(volume, "name", "?")}" mounts hostPath {shown(path)}'
+
+
+RULES: tuple[Rule, ...] = (
+    no_privileged,
+    no_host_namespaces,
+    no_host_ports,
+    no_privilege_escalation,
+    run_as_non_root,
+    high_uid,
+    drop_all_capabilities,
+    seccomp,
+    read_only_root,
+    no_host_path,
+)
