@@ -17,8 +17,8 @@ __all__ = [
 
 PROJECT = "llmplane"
 
-# Tags every taggable resource carries. Policies import this tuple, so a resource that loses one
-# of these tags fails the policy that reads it.
+# Tags every taggable resource carries. The `required-tags` policy checks for them; the pack
+# cannot import the components, so it keeps its own copy, and a test keeps the two equal.
 REQUIRED_TAGS: tuple[str, ...] = ("project", "stack", "managed-by")
 
 # GCP labels are the strictest tag format of the three clouds and Kubernetes labels come close;
