@@ -59,6 +59,7 @@ bench: install
 	$(PY) bench/plan_speed.py
 	$(PY) bench/compare_speed.py
 	$(PY) bench/check_speed.py
+	$(PY) bench/plan_scale.py
 
 # The real path: checks the stack offline first (a bad stack fails here, with or without the
 # Pulumi CLI), then hands it to the Pulumi CLI.

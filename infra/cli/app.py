@@ -8,21 +8,31 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import typer
-from rich.markup import escape
-from rich.tree import Tree
 
 from ..config.errors import EndpointError, SettingsError
 from .check import check
 from .endpoint import bench, smoke
-from .graph import mermaid
-from .sizing import compare_command, cost, prices_app, size
+from .grammar import (
+    StackNames,
+    StacksDir,
+    command_path,
+    error_line,
+    in_kernel_fs,
+    plan_files,
+    stack_files,
+    usage_line,
+)
+from .graph import GRAPH_FORMATS
+from .plan_view import plan_tree
+from .size import size
+from .sizing import compare_command, cost, prices_app
 from .terminal import console, emit
 
 if TYPE_CHECKING:
-    from ..offline.synth import Plan
+    pass
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -34,90 +44,137 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-StacksDir = Annotated[
-    Path,
-    typer.Option("--stacks-dir", help="Folder holding the Pulumi.<stack>.yaml files."),
-]
+# Re-exported: the commands in other modules and the tests take them from here.
+__all__ = ["app", "main", "plan_files", "run", "stack_files"]
 
 
-def stack_files(names: Sequence[str], stacks_dir: Path) -> list[Path]:
-    """The stack files to work on: the named ones, or every Pulumi.*.yaml in the folder."""
-    if not stacks_dir.is_dir():
-        raise SettingsError(
-            "-", "--stacks-dir", f"{stacks_dir} is not a folder", "point it at the stacks folder"
-        )
-    available = sorted(stacks_dir.glob("Pulumi.*.yaml"))
-    if not names:
-        if not available:
-            raise SettingsError(
-                "-", "--stacks-dir", f"{stacks_dir} holds no Pulumi.<stack>.yaml", "add a stack"
-            )
-        return available
-    chosen = []
-    for name in names:
-        path = stacks_dir / f"Pulumi.{name}.yaml"
-        if not path.is_file():
-            known = ", ".join(p.name[len("Pulumi.") : -len(".yaml")] for p in available)
-            raise SettingsError(
-                name, "STACK", f"there is no {path}", f"use one of: {known or '(none)'}"
-            )
-        chosen.append(path)
-    return chosen
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            emit(f"llmplane {version('llmplane')}")
+        except PackageNotFoundError:
+            emit("llmplane (not installed as a package; version unknown)")
+        raise typer.Exit(EXIT_OK)
 
 
-def plan_files(paths: Sequence[Path]) -> list[Plan]:
-    """Parse every stack first, so one bad file stops the run before anything is planned."""
-    # Imported here: the Pulumi runtime takes a quarter of a second to load, and only the
-    # commands that plan need it.
-    from ..offline.parallel import plan_all
-    from ..offline.synth import parse_stack_file
-
-    return plan_all([parse_stack_file(path) for path in paths])
+@app.callback()
+def _options(
+    _version_flag: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Plan, check and compare LLM inference stacks offline, with no cloud account."""
 
 
 @app.command()
 def plan(
-    stacks: Annotated[
-        list[str] | None, typer.Argument(help="Stack names; default: every stack.")
-    ] = None,
+    stacks: StackNames = None,
     stacks_dir: StacksDir = Path("stacks"),
     as_json: Annotated[
         bool, typer.Option("--json", help='Print {"stacks": [Plan, ...]} as JSON.')
     ] = False,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="List every resource; by default runs of one type fold into one line."
+        ),
+    ] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Plan every stack again instead of reusing a plan whose inputs are unchanged "
+            "(kept in $LLMPLANE_CACHE_DIR, default ~/.cache/llmplane/plans).",
+        ),
+    ] = False,
 ) -> None:
     """Plan stacks offline: every resource, its inputs and dependencies, with secrets redacted."""
-    plans = plan_files(stack_files(stacks or [], stacks_dir))
+    plans = plan_files(stack_files(stacks or [], stacks_dir), use_cache=not no_cache)
     if as_json:
         emit(json.dumps({"stacks": plans}, indent=2, sort_keys=True))
         return
     for stack_plan in plans:
-        console.print(plan_tree(stack_plan))
+        console.print(plan_tree(stack_plan, show_all))
 
 
 @app.command()
 def graph(
-    stack: Annotated[str, typer.Argument(help="The stack to draw.")],
+    stack: Annotated[str, typer.Argument(help="The stack to draw (a name or a file).")],
     stacks_dir: StacksDir = Path("stacks"),
+    fmt: Annotated[
+        Literal["mermaid", "dot", "json"],
+        typer.Option(
+            "--format",
+            case_sensitive=False,
+            help="mermaid (a flowchart), dot (Graphviz) or json (nodes and edges).",
+        ),
+    ] = "mermaid",
 ) -> None:
-    """Print a stack's resources and their dependencies as a Mermaid flowchart."""
+    """Print a stack's resources and their dependencies: Mermaid, Graphviz DOT or JSON."""
     (stack_plan,) = plan_files(stack_files([stack], stacks_dir))
-    sys.stdout.write(mermaid(stack_plan))
+    sys.stdout.write(GRAPH_FORMATS[fmt](stack_plan))
 
 
 @app.command()
 def render(
-    stack: Annotated[str, typer.Argument(help="The stack to render.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the YAML files into.")],
+    stack: Annotated[str, typer.Argument(help="The stack to render (a name or a file).")],
+    out: Annotated[
+        str,
+        typer.Option(
+            "--out",
+            help="Folder to write the YAML files into; files an earlier render wrote there and "
+            "this one does not are removed, other files are kept.",
+        ),
+    ],
     stacks_dir: StacksDir = Path("stacks"),
 ) -> None:
     """Write the stack's Kubernetes objects as YAML, one file each, secrets redacted."""
-    from .render import write_manifests
+    from .render import helm_releases, write_manifests
 
+    if not out.strip():
+        raise SettingsError(
+            "-", "--out", "is empty", "name the folder to write to, e.g. --out build/k8s"
+        )
+    folder = Path(out)
+    _check_writable(folder)
     (stack_plan,) = plan_files(stack_files([stack], stacks_dir))
-    if out.exists() and not out.is_dir():
-        raise SettingsError(stack, "--out", f"{out} is not a folder", "name a folder to write to")
-    files = write_manifests(stack_plan, out)
-    console.print(f"{len(files)} objects written to {out}")
+    try:
+        files = write_manifests(stack_plan, folder)
+    except OSError as error:
+        raise SettingsError(
+            "-",
+            "--out",
+            f"cannot write to {folder} ({error.strerror})",
+            "name a folder you can write",
+        ) from None
+    console.print(f"{len(files)} objects written to {folder}")
+    releases = helm_releases(stack_plan)
+    if releases:
+        # Not an error: the chart renders these at deploy time, and offline there is no chart.
+        sys.stderr.write(
+            f"llmplane render: {len(releases)} Helm releases are not rendered, for Helm renders "
+            f"their charts at deploy time: {', '.join(releases)}\n"
+        )
+
+
+def _check_writable(folder: Path) -> None:
+    """Refuse an --out that cannot be a folder, before anything is planned or written."""
+    if folder.exists() and not folder.is_dir():
+        raise SettingsError("-", "--out", f"{folder} is not a folder", "name a folder to write to")
+    above = next((p for p in folder.absolute().parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise SettingsError(
+            "-", "--out", f"{folder} is below {above}, which is a file", "name a folder to write to"
+        )
+    if in_kernel_fs(folder):
+        raise SettingsError(
+            "-", "--out", f"{folder} is in a kernel file system", "name a folder on a disk"
+        )
 
 
 app.command("check")(check)
@@ -129,74 +186,38 @@ app.command("bench")(bench)
 app.add_typer(prices_app, name="prices")
 
 
-def plan_tree(stack_plan: Plan) -> Tree:
-    """A rich tree of components and resources, with counts, for one stack."""
-    resources: list[dict[str, Any]] = stack_plan["resources"]
-    children: dict[str | None, list[dict[str, Any]]] = {}
-    for resource in resources:
-        children.setdefault(resource["parent"], []).append(resource)
-    custom = sum(1 for r in resources if r["custom"])
-    components = sum(1 for r in resources if not r["custom"] and r["parent"] is not None)
-    tree = Tree(
-        f"[bold]{stack_plan['stack']}[/] ({stack_plan['cloud']}): "
-        f"{custom} resources in {components} components"
-    )
-
-    def add(node: Tree, parent: str | None) -> None:
-        for resource in children.get(parent, []):
-            style = "bold" if not resource["custom"] else "dim"
-            branch = node.add(f"[{style}]{escape(resource['type'])}[/] {escape(resource['name'])}")
-            add(branch, resource["urn"])
-
-    add(tree, None)
-    outputs = tree.add("[bold]outputs[/]")
-    for name, value in stack_plan["outputs"].items():
-        outputs.add(escape(f"{name} = {value}"))
-    findings = stack_plan.get("violations") or []
-    if findings:
-        # The same findings `llmplane check` reports, so that a plan review sees them too.
-        branch = tree.add(f"[bold]policy findings[/]: {len(findings)}; see `llmplane check`")
-        for finding in findings:
-            where = finding["urn"].rsplit("::", 1)[-1] if finding.get("urn") else "stack"
-            branch.add(
-                escape(
-                    f"{finding['enforcement']} {finding['policy']} ({where}): {finding['message']}"
-                )
-            )
-    monthly = stack_plan["cost"]["monthly"]
-    if monthly["max"]:
-        tree.add(
-            f"[bold]estimated cost[/]: ${monthly['expected']:,.0f}/month expected "
-            f"(${monthly['min']:,.0f} to ${monthly['max']:,.0f}); see `llmplane cost "
-            f"{stack_plan['stack']}`"
-        )
-    return tree
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point: every failure becomes an exit code and, at most, one line."""
+    """Console-script entry point: every failure becomes an exit code and, at most, one line.
+
+    Bad input is one line in one of two shapes (see grammar.py): `stack X: key: ...` for a stack
+    file, `llmplane <command>: <flag>: ...` for the command line.
+    """
+    args = list(argv) if argv is not None else sys.argv[1:]
     # Importing the provider SDKs builds hundreds of thousands of objects and the cyclic collector
     # keeps rescanning them; a short-lived command is about 20% faster without it.
     gc.disable()
     try:
-        code = app(args=list(argv) if argv is not None else None, standalone_mode=False)
+        code = app(args=args, prog_name="llmplane", standalone_mode=False)
     except SettingsError as error:
-        _fail(str(error))
+        _fail(error_line(error, command_path(args, app)))
     except EndpointError as error:
         # A live endpoint failed a check: one line and exit 1, for the input was fine.
         sys.stderr.write(f"{error}\n")
         sys.exit(EXIT_VIOLATIONS)
     except typer.TyperException as error:
         # Typer's usage errors span several lines; the contract is one line and exit code 2.
-        ctx = getattr(error, "ctx", None)
-        command = ctx.command_path if ctx is not None else "llmplane"
-        message = error.format_message().rstrip(".")
-        if not message:
+        if not error.format_message().strip():
             # A bare `llmplane` (or a group without a command) has just printed its help.
             sys.exit(EXIT_OK)
-        _fail(f"{command}: {message}; see `{command} --help`")
+        _fail(usage_line(error, command_path(args, app)))
     except typer.Abort:
-        _fail("llmplane: interrupted")
+        _fail(f"{command_path(args, app)}: interrupted")
+    except OSError as error:
+        # A path the user gave that the system refuses (too long, a loop, no permission) and that
+        # no command checked first: still bad input, not a crash.
+        if error.filename is None:
+            raise
+        _fail(f"{command_path(args, app)}: {error.filename}: {error.strerror}; check the path")
     finally:
         gc.enable()
     sys.exit(code if isinstance(code, int) else EXIT_OK)
@@ -221,7 +242,8 @@ def run() -> NoReturn:
 
 
 def _fail(message: str) -> NoReturn:
-    sys.stderr.write(" ".join(message.split()) + "\n")
+    line = " ".join(message.split())
+    sys.stderr.write("".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in line) + "\n")
     sys.exit(EXIT_BAD_INPUT)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -10,20 +11,19 @@ import typer
 from rich.markup import escape
 
 from ..config.errors import SettingsError
+from .grammar import StackNames, StacksDir, error_line, plan_each, stack_files
 from .terminal import console, emit
 
 if TYPE_CHECKING:
     from llmplane.policies.offline import Report
     from llmplane.policies.rules import Rule
 
-EXIT_VIOLATIONS = 1
+EXIT_VIOLATIONS, EXIT_BAD_INPUT = 1, 2
 CheckFormat = Literal["table", "json", "sarif", "markdown"]
 
 
 def check(
-    stacks: Annotated[
-        list[str] | None, typer.Argument(help="Stack names; default: every stack.")
-    ] = None,
+    stacks: StackNames = None,
     resources: Annotated[
         Path | None,
         typer.Option(
@@ -40,14 +40,15 @@ def check(
         ),
     ] = None,
     fmt: Annotated[
-        CheckFormat, typer.Option("--format", help="table, json, sarif (2.1.0) or markdown.")
+        CheckFormat,
+        typer.Option(
+            "--format", case_sensitive=False, help="table, json, sarif (2.1.0) or markdown."
+        ),
     ] = "table",
     list_policies: Annotated[
         bool, typer.Option("--list", help="List the policies and exit.")
     ] = False,
-    stacks_dir: Annotated[
-        Path, typer.Option("--stacks-dir", help="Folder holding the Pulumi.<stack>.yaml files.")
-    ] = Path("stacks"),
+    stacks_dir: StacksDir = Path("stacks"),
 ) -> None:
     """Check stacks against the security policy pack; exit 1 on a mandatory violation."""
     # Imported here: the policy SDK is only needed by this command.
@@ -69,8 +70,7 @@ def _check(
     stacks_dir: Path,
 ) -> None:
     """The check command's work, once its arguments are parsed."""
-    from llmplane.policies.formats import markdown, sarif
-    from llmplane.policies.offline import evaluate, findings_json, from_plan, read_resources
+    from llmplane.policies.offline import evaluate, from_plan, read_resources
     from llmplane.policies.rules import load_all
 
     rules = load_all()
@@ -79,6 +79,7 @@ def _check(
         return
     config = _policy_config(policy_config)
     checked = []
+    bad: list[SettingsError] = []
     if resources is not None:
         if stacks and len(stacks) > 1:
             raise SettingsError(
@@ -92,12 +93,28 @@ def _check(
         report = evaluate(read_resources(resources), config, waivers)
         checked.append((name, str(resources), report))
     else:
-        from .app import plan_files, stack_files
-
-        paths = stack_files(stacks or [], stacks_dir)
-        for path, plan in zip(paths, plan_files(paths), strict=True):
+        # Every stack that plans is checked and reported; each one that does not is named on
+        # stderr, one line each, and the run exits 2 after the report of the others.
+        planned, bad = plan_each(stack_files(stacks or [], stacks_dir))
+        for path, plan in planned:
             report = evaluate(from_plan(plan), config, plan["waivers"])
             checked.append((plan["stack"], str(path), report))
+    # With no stack left to report on, the errors below are all there is to say.
+    if checked or not bad:
+        _emit_report(checked, fmt, rules)
+    for error in bad:
+        sys.stderr.write(error_line(error, "llmplane check") + "\n")
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if any(report.mandatory for _, _, report in checked):
+        raise typer.Exit(EXIT_VIOLATIONS)
+
+
+def _emit_report(checked: list[tuple[str, str, Report]], fmt: str, rules: list[Rule]) -> None:
+    """The report of the checked stacks, in the --format asked for."""
+    from llmplane.policies.formats import markdown, sarif
+    from llmplane.policies.offline import findings_json
+
     if fmt == "json":
         emit(json.dumps({"stacks": findings_json((s, r) for s, _, r in checked)}, indent=2))
     elif fmt == "sarif":
@@ -107,8 +124,6 @@ def _check(
     else:
         for stack, _, report in checked:
             _print_report(stack, report, len(rules))
-    if any(report.mandatory for _, _, report in checked):
-        raise typer.Exit(EXIT_VIOLATIONS)
 
 
 def _policy_config(path: Path | None) -> dict[str, Any]:
@@ -138,7 +153,6 @@ def _policy_config(path: Path | None) -> dict[str, Any]:
 def _waivers(stack: str, stacks_dir: Path) -> dict[str, str]:
     """A stack's waivers, read from its file without planning it."""
     from ..offline.synth import parse_stack_file
-    from .app import stack_files
 
     (path,) = stack_files([stack], stacks_dir)
     return dict(parse_stack_file(path)[0].policy_waivers)

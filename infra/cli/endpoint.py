@@ -125,12 +125,22 @@ def smoke(
 
 def bench(
     concurrency: Annotated[
-        int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")
+        int, typer.Option("--concurrency", min=1, max=10_000, help="Requests in flight at once.")
     ],
-    requests: Annotated[int, typer.Option("--requests", min=1, help="Requests to send in all.")],
+    requests: Annotated[
+        int, typer.Option("--requests", min=1, max=10_000_000, help="Requests to send in all.")
+    ],
     url: UrlOption = None,
     stack: StackOption = None,
     outputs: OutputsOption = None,
+    stacks_dir: Annotated[
+        Path,
+        typer.Option(
+            "--stacks-dir",
+            help="Folder of Pulumi.<stack>.yaml, as for smoke; a bench does not wait for the "
+            "startup budget, so it reads no stack file from it today.",
+        ),
+    ] = Path("stacks"),
     engine: EngineOption = None,
     model: ModelOption = None,
     token_env: TokenEnvOption = None,
@@ -165,7 +175,7 @@ def bench(
     from ..endpoint.smoke import smoke as run_smoke
 
     # No waiting: a bench measures a ready endpoint; `llmplane smoke` waits for one.
-    target = _target(url, stack, outputs, Path("stacks"), engine, model, token_env, 0.0)
+    target = _target(url, stack, outputs, stacks_dir, engine, model, token_env, 0.0)
     prompts = read_prompts(prompt_file) if prompt_file is not None else BUILTIN_PROMPTS
     spec = LoadSpec(
         # More workers than requests would idle: the report gives the concurrency there was.

@@ -65,11 +65,28 @@ def cost_rows(cost: dict[str, Any]) -> list[list[str]]:
 COST_HEADER = ("resource", "component", "unit price", "$/month min", "$/month expected", "max")
 
 
+def usage_lines(items: Sequence[dict[str, Any]]) -> list[str]:
+    """One line per usage-billed component and price, naming the resources that share it.
+
+    Three NAT gateways billed per GB read 'NAT data processed (per GB) $0.045/GB on each of
+    3 resources (llm-nat-us-east-1a, llm-nat-us-east-1b, llm-nat-us-east-1c)', not three times.
+    """
+    groups: dict[tuple[str, float, str], list[str]] = {}
+    for item in items:
+        key = (item["component"], item["unitPrice"], item["unit"])
+        groups.setdefault(key, []).append(item["resource"])
+    lines = []
+    for (component, price, unit), resources in groups.items():
+        line = f"{component} ${price:g}/{unit}"
+        if len(resources) > 1:
+            line += f" on each of {len(resources)} resources ({', '.join(resources)})"
+        lines.append(line)
+    return lines
+
+
 def cost_note(cost: dict[str, Any]) -> str:
     """What the cost figures are: estimate, usage-based items left out, gaps, assumptions."""
-    usage = ", ".join(
-        f"{i['component']} ${i['unitPrice']:g}/{i['unit']}" for i in cost["usageBased"]
-    )
+    usage = "; ".join(usage_lines(cost["usageBased"]))
     gaps = ", ".join(f"{i['resource']}: {i['component']}" for i in cost["unpriced"])
     parts = [f"{ESTIMATE}: list prices in USD, {cost.get('region', 'no region')}."]
     if usage:

@@ -7,15 +7,14 @@ switches them on: `enable()` does, once, and only the offline entry points call 
 
 from __future__ import annotations
 
-from pulumi.runtime import resource as runtime_resource
-from pulumi.runtime.proto import source_pb2
-
-from . import sdk_loader
+from typing import Any
 
 __all__ = ["CHECKED_WITH", "enable"]
 
 
-def _no_source_positions() -> source_pb2.StackTrace:
+def _no_source_positions() -> Any:
+    from pulumi.runtime.proto import source_pb2
+
     return source_pb2.StackTrace()
 
 
@@ -25,8 +24,14 @@ def enable() -> None:
     - The partial SDK loader: a plan then imports only the resource modules it uses.
     - No source positions: the SDK walks the Python stack at every resource to tell the engine
       which line created it; a plan never shows them, and the walk is a tenth of planning time.
-    Both are idempotent; namespaces already imported stay as they are.
+    Both are idempotent; namespaces already imported stay as they are. The SDK is imported here,
+    not with this package, so that a command that plans nothing (or finds every plan in the
+    cache) never loads it.
     """
+    from pulumi.runtime import resource as runtime_resource
+
+    from . import sdk_loader
+
     sdk_loader.install()
     if hasattr(runtime_resource, "_get_stack_trace"):
         setattr(runtime_resource, "_get_stack_trace", _no_source_positions)  # noqa: B010

@@ -119,7 +119,11 @@ def plan_through_cache(parsed: Sequence[Parsed], use_cache: bool = True) -> list
     found = [load(key) if use_cache else None for key in keys]
     missing = [stack for stack, plan in zip(parsed, found, strict=True) if plan is None]
     if missing:
-        # Imported only now: a run whose stacks all hit never loads the Pulumi runtime.
+        # Only now, with stacks to plan: a run whose stacks all hit never loads the Pulumi
+        # runtime. The speed-ups go first, before any provider SDK is imported.
+        from . import enable
+
+        enable()
         from .parallel import plan_all
 
         planned = iter(plan_all(missing))

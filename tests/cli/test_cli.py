@@ -131,7 +131,7 @@ def test_cloud_checks_in_parallel_workers_report_the_first_stack(tmp_path: Path)
         (("plan", "no-such-stack"), ("no-such-stack", "kubernetes-dev")),
         (("plan", "--stacks-dir", "/no/such/dir"), ("--stacks-dir",)),
         (("plan", "--colour"), ("--colour",)),
-        (("graph",), ("Missing argument",)),
+        (("graph",), ("llmplane graph: STACK: is missing",)),
         (("frobnicate",), ("frobnicate",)),
     ],
 )

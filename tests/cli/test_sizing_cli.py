@@ -98,7 +98,9 @@ def test_cost_prints_items_totals_and_the_estimate_label(fmt: str) -> None:
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())
     if fmt == "json":
-        cost = json.loads(result.stdout)["cost"]
+        (document,) = json.loads(result.stdout)["stacks"]
+        cost = document["cost"]
+        assert document["stack"] == "gcp-dev"
         assert cost["estimate"] is True and cost["monthly"]["expected"] > 0
     else:
         assert "GKE cluster management" in text and "total" in text

@@ -89,7 +89,7 @@ CONTRADICTIONS = [
     ),
     pytest.param(
         _aws({"id": LLAMA_8B, "kvCacheDtype": "int8"}, {"shape": "g6e.xlarge"}),
-        ("llmplane:model.kvCacheDtype", "'auto', 'bf16' or 'fp8'"),
+        ("llmplane:model.kvCacheDtype", "use one of: auto, bf16, fp8"),
         id="kv-cache-dtype-unknown",
     ),
     pytest.param(

@@ -357,13 +357,13 @@ def test_stacks_are_refused_before_they_plan_and_flags_match_what_was_sized() ->
 
 
 def test_the_size_cli_checks_quantize_with_its_own_flag_name() -> None:
-    from llmplane.infra.cli.sizing import _workload
+    from llmplane.infra.cli.sizing import workload_of
 
     awq = builtin(AWQ_70B)
     assert awq is not None
     with pytest.raises(SettingsError, match=r"--quantize: is 'fp8', but hugging-quants"):
-        _workload(awq, None, 4, "fp8", AWQ_70B)
-    assert _workload(awq, None, 4, None, AWQ_70B).quantize is None
+        workload_of(awq, None, 4, "fp8", AWQ_70B)
+    assert workload_of(awq, None, 4, None, AWQ_70B).quantize is None
 
 
 def test_a_quantized_hub_checkpoint_ignores_the_packed_safetensors_count(
