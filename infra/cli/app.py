@@ -22,6 +22,8 @@ from .grammar import (
     error_line,
     in_kernel_fs,
     plan_files,
+    plan_texts,
+    plans_json,
     stack_files,
     usage_line,
 )
@@ -94,11 +96,11 @@ def plan(
     ] = False,
 ) -> None:
     """Plan stacks offline: every resource, its inputs and dependencies, with secrets redacted."""
-    plans = plan_files(stack_files(stacks or [], stacks_dir), use_cache=not no_cache)
+    texts = plan_texts(stack_files(stacks or [], stacks_dir), use_cache=not no_cache)
     if as_json:
-        emit(json.dumps({"stacks": plans}, indent=2, sort_keys=True))
+        emit(plans_json(texts))
         return
-    for stack_plan in plans:
+    for stack_plan in map(json.loads, texts):
         console.print(plan_tree(stack_plan, show_all))
 
 

@@ -15,6 +15,7 @@ more than `LIST_ALL` of them, the nearest ones by edit distance (`one_of`).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..config.errors import SettingsError
 from ..config.stackfile import stack_name
 
 if TYPE_CHECKING:
+    from ..config.settings import StackSettings
     from ..offline.synth import Plan
 
 # Up to this many valid values, a hint lists them all; past it, the nearest few.
@@ -215,22 +217,41 @@ def stack_files(names: Sequence[str], stacks_dir: Path) -> list[Path]:
     return chosen
 
 
-def plan_files(paths: Sequence[Path], use_cache: bool = True) -> list[Plan]:
-    """Parse every stack first, so one bad file stops the run before anything is planned.
+def plan_texts(paths: Sequence[Path], use_cache: bool = True) -> list[str]:
+    """Each stack's plan as the JSON text `plan --json` prints: cached where inputs are unchanged.
 
-    Plans come from the plan cache where their inputs are unchanged (see offline/cache.py).
+    Every stack to plan is read and parsed first, so one bad file stops the run before anything
+    is planned (see offline/cache.py).
     """
-    # Parsed without the offline engine: the Pulumi runtime takes a quarter of a second to
-    # load, and a run whose plans are all cached never needs it.
-    from ..config.settings import parse
     from ..config.stackfile import read_stack_file
     from ..offline.cache import plan_through_cache
 
-    parsed = []
-    for path in paths:
-        stack, config, secret_keys = read_stack_file(path)
-        parsed.append((parse(stack, config, secret_keys), config, secret_keys))
-    return plan_through_cache(parsed, use_cache)
+    def parse(stack: str, config: dict[str, Any], secret_keys: frozenset[str]) -> StackSettings:
+        # Imported only for a stack to plan: pydantic and the settings take a tenth of a second,
+        # which a run whose plans are all cached never pays.
+        from ..config.settings import parse as parse_settings
+
+        return parse_settings(stack, config, secret_keys)
+
+    return plan_through_cache(paths, read_stack_file, parse, use_cache)
+
+
+def plan_files(paths: Sequence[Path], use_cache: bool = True) -> list[Plan]:
+    """Each stack's plan (see plan_texts)."""
+    return [json.loads(text) for text in plan_texts(paths, use_cache)]
+
+
+def plans_json(texts: Sequence[str]) -> str:
+    """`{"stacks": [Plan, …]}` from the plans' texts, byte for byte what json.dumps would give.
+
+    json.dumps(indent=2) of a list nests each item two levels deeper, which is its own text
+    with every line indented by four spaces; splicing saves re-encoding megabytes of JSON.
+    """
+    if not texts:
+        return json.dumps({"stacks": []}, indent=2, sort_keys=True)
+    # JSON text has no blank line and no raw newline inside a string: every line gets the indent.
+    items = ",\n".join("    " + text.replace("\n", "\n    ") for text in texts)
+    return '{\n  "stacks": [\n' + items + "\n  ]\n}"
 
 
 def plan_each(paths: Sequence[Path]) -> tuple[list[tuple[Path, Plan]], list[SettingsError]]:

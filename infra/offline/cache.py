@@ -14,16 +14,18 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from .parallel import Parsed
+from ..config.stackfile import stack_name
 
-__all__ = ["CACHE_ENV", "cache_dir", "load", "plan_key", "plan_through_cache", "store"]
+if TYPE_CHECKING:
+    from ..config.settings import StackSettings
+
+__all__ = ["CACHE_ENV", "cache_dir", "load", "plan_key", "plan_text", "plan_through_cache", "store"]
 
 CACHE_ENV = "LLMPLANE_CACHE_DIR"
 """Where plans are kept; default `$XDG_CACHE_HOME/llmplane/plans` (~/.cache/llmplane/plans)."""
@@ -72,31 +74,33 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def plan_key(stack: str, config: dict[str, Any], secret_keys: frozenset[str]) -> str:
-    """The key of one stack's plan under the code, SDKs and prices this process runs with."""
+def plan_key(stack: str, stack_file: bytes) -> str:
+    """The key of one stack's plan: its name and file, under this process's code, SDKs, prices."""
     prices = os.environ.get(_PRICES_ENV)
     prices_text = Path(prices).read_bytes() if prices and Path(prices).is_file() else b""
     digest = hashlib.sha256(_code_fingerprint().encode())
-    stack_text = json.dumps(
-        [stack, config, sorted(secret_keys), prices or ""], sort_keys=True, default=str
-    )
-    digest.update(stack_text.encode())
-    digest.update(hashlib.sha256(prices_text).digest())
+    for part in (stack.encode(), stack_file, (prices or "").encode(), prices_text):
+        # Each part's length first, so that no two different inputs run together alike.
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
     return digest.hexdigest()
 
 
-def load(key: str) -> dict[str, Any] | None:
-    """The stored plan for `key`, or None; a damaged entry counts as a miss."""
-    path = cache_dir() / f"{key}.json"
+def load(key: str) -> str | None:
+    """The stored plan for `key` as its JSON text, or None; an unreadable entry is a miss."""
     try:
-        plan = json.loads(path.read_text(encoding="utf-8"))
+        return (cache_dir() / f"{key}.json").read_text(encoding="utf-8")
     except (OSError, ValueError):
         return None
-    return plan if isinstance(plan, dict) else None
 
 
-def store(key: str, plan: dict[str, Any]) -> None:
-    """Keep a successful plan; a cache that cannot be written is silently not used."""
+def plan_text(plan: dict[str, Any]) -> str:
+    """A plan as the cache keeps it: the JSON `llmplane plan --json` prints for it."""
+    return json.dumps(plan, indent=2, sort_keys=True)
+
+
+def store(key: str, text: str) -> None:
+    """Keep a successful plan's text; a cache that cannot be written is silently not used."""
     folder = cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -104,20 +108,33 @@ def store(key: str, plan: dict[str, Any]) -> None:
         with tempfile.NamedTemporaryFile(
             "w", encoding="utf-8", dir=folder, suffix=".tmp", delete=False
         ) as handle:
-            json.dump(plan, handle, sort_keys=False)
+            handle.write(text)
         os.replace(handle.name, folder / f"{key}.json")
     except OSError:
         return
 
 
-def plan_through_cache(parsed: Sequence[Parsed], use_cache: bool = True) -> list[dict[str, Any]]:
-    """`plan_all` for the stacks the cache lacks, stored once they succeed; hits served as kept.
+def plan_through_cache(
+    paths: Sequence[Path],
+    read: Callable[[Path], tuple[str, dict[str, Any], frozenset[str]]],
+    parse: Callable[[str, dict[str, Any], frozenset[str]], StackSettings],
+    use_cache: bool = True,
+) -> list[str]:
+    """The plans of stack files, as JSON text: from the cache where it can, else planned.
 
-    Raises what `plan_all` raises (the first bad stack's SettingsError), storing nothing then.
+    A hit needs neither reading nor validating the stack: only plans that passed are stored,
+    under a key of the file's bytes and everything else they depend on. The misses are read
+    and parsed first, all of them, so that one bad stack stops the run before anything is
+    planned; then `plan_all` plans them and they are stored. Raises what `read`, `parse` or
+    `plan_all` raises (the first bad stack's SettingsError).
     """
-    keys = [plan_key(settings.stack, config, secrets) for settings, config, secrets in parsed]
-    found = [load(key) if use_cache else None for key in keys]
-    missing = [stack for stack, plan in zip(parsed, found, strict=True) if plan is None]
+    keys = [_file_key(path) for path in paths]
+    found = [load(key) if use_cache and key else None for key in keys]
+    missing = []
+    for path, text in zip(paths, found, strict=True):
+        if text is None:
+            stack, config, secrets = read(path)
+            missing.append((parse(stack, config, secrets), config, secrets))
     if missing:
         # Only now, with stacks to plan: a run whose stacks all hit never loads the Pulumi
         # runtime. The speed-ups go first, before any provider SDK is imported.
@@ -127,8 +144,18 @@ def plan_through_cache(parsed: Sequence[Parsed], use_cache: bool = True) -> list
         from .parallel import plan_all
 
         planned = iter(plan_all(missing))
-        for index, plan in enumerate(found):
-            if plan is None:
-                found[index] = fresh = next(planned)
-                store(keys[index], fresh)
-    return [plan for plan in found if plan is not None]
+        for index, text in enumerate(found):
+            if text is None:
+                found[index] = fresh = plan_text(next(planned))
+                if keys[index]:
+                    store(keys[index], fresh)
+    return [text for text in found if text is not None]
+
+
+def _file_key(path: Path) -> str:
+    """The cache key of a stack file; "" when it cannot be read (reading it will say why)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    return plan_key(stack_name(path), data)
