@@ -10,7 +10,8 @@ One error rule, for every command (exit 2, one line on stderr, nothing written):
 `SettingsError(stack, key, problem, fix)` carries both: `stack` "-" marks a command-line problem,
 which `error_line` prefixes with the command. Typer's own usage errors are rewritten into the
 same shape by `usage_line`. A hint that offers values lists every valid value, or, when there are
-more than `LIST_ALL` of them, the nearest ones by edit distance (`one_of`).
+many, the nearest ones by edit distance (`one_of`, through config.errors.choices, which the
+settings' errors use too).
 """
 
 from __future__ import annotations
@@ -23,16 +24,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..config.errors import SettingsError
+from ..config.errors import SettingsError, choices
 from ..config.stackfile import stack_name
 
 if TYPE_CHECKING:
     from ..config.settings import StackSettings
     from ..offline.synth import Plan
-
-# Up to this many valid values, a hint lists them all; past it, the nearest few.
-LIST_ALL = 12
-NEAREST = 5
 
 StacksDir = Annotated[
     Path,
@@ -44,31 +41,12 @@ StackNames = Annotated[
 ]
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance, case-insensitive: how many one-character edits turn a into b."""
-    a, b = a.lower(), b.lower()
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i]
-        for j, char_b in enumerate(b, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-            )
-        previous = current
-    return previous[-1]
-
-
-def one_of(value: str, choices: Iterable[str]) -> str:
-    """`use one of: a, b, c`: every valid value, or the nearest by edit distance to `value`."""
-    names = sorted(set(choices))
+def one_of(value: str, valid: Iterable[str]) -> str:
+    """`use one of: a, b, c`: every valid value, or the nearest to `value` (config.errors)."""
+    names = sorted(set(valid))
     if not names:
         return "none is available"
-    if len(names) <= LIST_ALL:
-        return f"use one of: {', '.join(names)}"
-    # Long inputs (a pasted paragraph) are cut: the distance is quadratic in their length.
-    probe = value[:64]
-    nearest = sorted(names, key=lambda name: (edit_distance(probe, name), name))[:NEAREST]
-    return f"use one of the {len(names)} values, nearest first: {', '.join(nearest)}"
+    return f"use one of: {choices(value, names)}"
 
 
 def error_line(error: SettingsError, command: str) -> str:

@@ -39,7 +39,7 @@ class EndpointError(Exception):
 
 
 # Up to this many valid values, a hint lists them all; beyond, the nearest few by edit distance.
-ALL_CHOICES_UP_TO = 8
+ALL_CHOICES_UP_TO = 12
 NEAREST = 5
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from llmplane.infra.cli.grammar import LIST_ALL, one_of
+from llmplane.infra.cli.grammar import one_of
 from llmplane.infra.cli.render import MARKER
+from llmplane.infra.config.errors import ALL_CHOICES_UP_TO
 from tests.cli.test_cli import assert_bad_input, run
 from tests.conftest import REPO, STACKS
 
@@ -183,7 +184,7 @@ def test_version_comes_from_the_package_metadata() -> None:
          ("awq, bitsandbytes, bitsandbytes-fp4, bitsandbytes-nf4, compressed-tensors, eetq, "
           "exl2, fp8, gptq, marlin",)),
         (("compare", "--model", LLAMA_8B, "--regions", "us-east-9"), "llmplane compare: "
-         "--regions: ", ("nearest first: us-east-1",)),
+         "--regions: ", ("us-east-1",)),
         (("plan", "no-such-stack"), "llmplane plan: STACK: ", ("aws-dev, aws-prod, azure-dev",)),
         (("smoke",), "llmplane smoke: --url: is missing", ()),
         (("bench", "--concurrency", "1", "--requests", "1", "--stacks-dir", "stacks"),
@@ -200,11 +201,11 @@ def test_every_command_line_error_names_the_command_then_the_flag(
 
 
 def test_suggestions_list_every_value_or_the_nearest() -> None:
-    few = [f"v{i}" for i in range(LIST_ALL)]
+    few = [f"v{i}" for i in range(ALL_CHOICES_UP_TO)]
     assert one_of("x", few) == f"use one of: {', '.join(sorted(few))}"
     many = [f"region-{i:02}" for i in range(40)]
     hint = one_of("region-7", many)
-    assert hint.startswith("use one of the 40 values, nearest first: region-07, ")
+    assert hint.startswith("use one of: region-07, ") and hint.endswith("(the nearest of 40)")
     assert one_of("x" * 10_000, many)  # a pasted paragraph is not quadratic in its length
 
 
