@@ -14,6 +14,8 @@ from llmplane.components.aws import (
     AwsNetworkArgs,
     EcrMirror,
     EcrMirrorArgs,
+    EfsSharedCache,
+    EfsSharedCacheArgs,
     EksClusterAutoscaler,
     EksClusterAutoscalerArgs,
     EksControlPlane,
@@ -27,6 +29,7 @@ from llmplane.components.aws import (
     KmsKey,
     KmsKeyArgs,
 )
+from llmplane.components.aws.efs import STORAGE_CLASS
 from llmplane.components.aws.eks import LOG_TYPES, SUPPORTED_VERSIONS
 from llmplane.components.cloud import GpuPoolSpec, WorkloadIdentity
 from llmplane.components.cluster import Workload
@@ -862,3 +865,44 @@ def test_the_shipped_plan_binds_the_engine_identity(dev: dict[str, Any]) -> None
         v for k, v in statement["Condition"]["StringEquals"].items() if k.endswith(":sub")
     ]
     assert subject == f"system:serviceaccount:{account['namespace']}:{account['name']}"
+
+
+def test_the_shared_cache_builds_for_a_cluster_llmplane_did_not_create() -> None:
+    """EFS, NFS open only to the given node group, a mount target per subnet, CSI and its class."""
+
+    def build() -> None:
+        cluster = k8s.Provider("theirs", context="their-cluster")
+        EfsSharedCache(
+            "weights",
+            EfsSharedCacheArgs(
+                cluster_name="their-cluster",
+                vpc_id="vpc-0123456789abcdef0",
+                subnet_ids=THEIR_SUBNETS,
+                node_security_group_id="sg-0nodes",
+                oidc_provider_arn=THEIR_PROVIDER,
+                oidc_issuer=THEIR_ISSUER,
+            ),
+            opts=pulumi.ResourceOptions(providers=[cluster]),
+        )
+
+    plan = capture(build)
+    filesystem = one(plan, "aws:efs/fileSystem:FileSystem", "weights-cache")
+    assert filesystem["inputs"]["encrypted"] is True
+    mounts = of_type(plan, "aws:efs/mountTarget:MountTarget")
+    assert sorted(m["inputs"]["subnetId"] for m in mounts) == sorted(THEIR_SUBNETS)
+    (ingress,) = one(plan, "aws:ec2/securityGroup:SecurityGroup", "weights-cache-nfs")["inputs"][
+        "ingress"
+    ]
+    assert ingress["securityGroups"] == ["sg-0nodes"] and ingress["fromPort"] == 2049
+    assert "cidrBlocks" not in ingress
+    addon = one(plan, "aws:eks/addon:Addon")
+    assert addon["inputs"]["clusterName"] == "their-cluster"
+    assert addon["inputs"]["addonName"] == "aws-efs-csi-driver"
+    storage = one(plan, "kubernetes:storage.k8s.io/v1:StorageClass", "weights-cache-class")
+    assert storage["inputs"]["metadata"]["name"] == STORAGE_CLASS
+    assert storage["provider"] == one(plan, "pulumi:providers:kubernetes", "theirs")["urn"]
+    with pytest.raises(ValueError, match="subnet_ids is empty"):
+        EfsSharedCacheArgs(
+            cluster_name="c", vpc_id="v", subnet_ids=[], node_security_group_id="s",
+            oidc_provider_arn=THEIR_PROVIDER, oidc_issuer=THEIR_ISSUER,
+        )  # fmt: skip
