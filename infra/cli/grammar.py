@@ -240,7 +240,7 @@ def plan_each(paths: Sequence[Path]) -> tuple[list[tuple[Path, Plan]], list[Sett
     from ..offline import enable
 
     enable()
-    from ..offline.parallel import plan_all
+    from ..offline import parallel
     from ..offline.synth import parse_stack_file
 
     errors: list[SettingsError] = []
@@ -250,21 +250,15 @@ def plan_each(paths: Sequence[Path]) -> tuple[list[tuple[Path, Plan]], list[Sett
             parsed.append((path, parse_stack_file(path)))
         except SettingsError as error:
             errors.append(error)
-    # The cloud adapters' checks run inside plan_all, which stops at the first bad stack in
-    # order: drop it and plan the rest again, until every remaining stack plans.
+    # The cloud adapters' checks run in the planning workers, which report each refused stack
+    # and plan the others in the same pass.
     planned: list[tuple[Path, Plan]] = []
-    while parsed:
-        try:
-            plans = plan_all([stack for _, stack in parsed])
-        except SettingsError as error:
-            failed = [i for i, (_, stack) in enumerate(parsed) if stack[0].stack == error.stack]
-            if not failed:
-                raise
-            del parsed[failed[0]]
-            errors.append(error)
-            continue
-        planned = [(path, plan) for (path, _), plan in zip(parsed, plans, strict=True)]
-        break
+    outcomes = parallel.plan_each([stack for _, stack in parsed])
+    for (path, _), outcome in zip(parsed, outcomes, strict=True):
+        if isinstance(outcome, SettingsError):
+            errors.append(outcome)
+        else:
+            planned.append((path, outcome))
     order = {stack_name(path): index for index, path in enumerate(paths)}
     errors.sort(key=lambda error: order.get(error.stack, len(order)))
     return planned, errors

@@ -25,12 +25,23 @@ from .synth import Plan, plan_validated
 Parsed = tuple[StackSettings, dict[str, Any], frozenset[str]]
 
 
-def _plan_group(group: list[Parsed]) -> list[Plan]:
+Outcome = Plan | SettingsError
+"""One stack's plan, or why its cloud's checks refused it."""
+
+
+def _plan_group(group: list[Parsed], keep_going: bool) -> list[Outcome]:
+    """Each stack's outcome; with `keep_going` off, nothing is planned once a stack is refused."""
     # The cloud adapters finish validation (shapes, versions). They import their SDK modules,
     # which is why this happens here, in parallel, rather than in the parent beforehand.
+    refused: dict[str, SettingsError] = {}
     for settings, _, _ in group:
-        cluster_for(settings, engine_workload(settings))
-    return [plan_validated(*stack) for stack in group]
+        try:
+            cluster_for(settings, engine_workload(settings))
+        except SettingsError as error:
+            refused[settings.stack] = error
+    if refused and not keep_going:
+        return list(refused.values())
+    return [refused.get(stack[0].stack) or plan_validated(*stack) for stack in group]
 
 
 # Rough CPU seconds to import each cloud's SDK modules (measured here, GC off): the heaviest
@@ -46,13 +57,35 @@ def plan_all(parsed: Sequence[Parsed]) -> list[Plan]:
     Stacks arrive parsed but not yet checked by their cloud adapter. Nothing is written or
     printed until every stack has passed, so a bad stack still stops the whole run.
     """
+    outcomes = _outcomes(parsed, keep_going=False)
+    plans: list[Plan] = []
+    for stack in parsed:
+        # A refused stack's group plans nothing, so its other stacks have no outcome here.
+        outcome = outcomes.get(stack[0].stack)
+        if isinstance(outcome, SettingsError):
+            raise outcome
+    for stack in parsed:
+        outcome = outcomes[stack[0].stack]
+        assert not isinstance(outcome, SettingsError)
+        plans.append(outcome)
+    return plans
+
+
+def plan_each(parsed: Sequence[Parsed]) -> list[Outcome]:
+    """Every stack's plan or refusal, in the order given: one bad stack hides no other."""
+    outcomes = _outcomes(parsed, keep_going=True)
+    return [outcomes[stack[0].stack] for stack in parsed]
+
+
+def _outcomes(parsed: Sequence[Parsed], keep_going: bool) -> dict[str, Outcome]:
+    """The stacks' outcomes by stack name, planned in forked workers where that is faster."""
     groups: dict[str, list[Parsed]] = {}
     for stack in parsed:
         groups.setdefault(stack[0].cloud, []).append(stack)
     chunks = _spread(list(groups.values()), _cores())
     # Forking a process that already runs threads (a previous plan's executor) can deadlock.
     if len(chunks) < 2 or threading.active_count() > 1:
-        return _plan_group(list(parsed))
+        return _by_stack(_plan_group(list(parsed), keep_going))
     # Every program builds KEDA and Prometheus and an InferenceService, and every plan runs the
     # policy pack: load those once, before the fork, not once per worker.
     for module in (
@@ -64,14 +97,15 @@ def plan_all(parsed: Sequence[Parsed]) -> list[Plan]:
     importlib.import_module("llmplane.policies.rules").load_all()
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
-        futures = [pool.submit(_plan_group, chunk) for chunk in chunks]
-        errors = [future.exception() for future in futures]
-    order = [stack[0].stack for stack in parsed]
-    failed = [error for error in errors if isinstance(error, SettingsError)]
-    if failed:
-        raise min(failed, key=lambda error: order.index(error.stack))
-    by_stack = {plan["stack"]: plan for future in futures for plan in future.result()}
-    return [by_stack[name] for name in order]
+        futures = [pool.submit(_plan_group, chunk, keep_going) for chunk in chunks]
+        return _by_stack([outcome for future in futures for outcome in future.result()])
+
+
+def _by_stack(outcomes: list[Outcome]) -> dict[str, Outcome]:
+    return {
+        outcome.stack if isinstance(outcome, SettingsError) else outcome["stack"]: outcome
+        for outcome in outcomes
+    }
 
 
 def _cores() -> int:
