@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 import typer
 
 from ..config.errors import EndpointError, SettingsError
+from ..offline.process import exit_without_teardown, no_cyclic_collection
 from .check import check
 from .endpoint import bench, smoke
 from .grammar import (
@@ -195,11 +194,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     file, `llmplane <command>: <flag>: ...` for the command line.
     """
     args = list(argv) if argv is not None else sys.argv[1:]
-    # Importing the provider SDKs builds hundreds of thousands of objects and the cyclic collector
-    # keeps rescanning them; a short-lived command is about 20% faster without it.
-    gc.disable()
+    with no_cyclic_collection():
+        code = _dispatch(args)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _dispatch(args: list[str]) -> object:
+    """Run the command; bad input and failed checks exit here, with their one line."""
     try:
-        code = app(args=args, prog_name="llmplane", standalone_mode=False)
+        return app(args=args, prog_name="llmplane", standalone_mode=False)
     except SettingsError as error:
         _fail(error_line(error, command_path(args, app)))
     except EndpointError as error:
@@ -220,17 +223,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         if error.filename is None:
             raise
         _fail(f"{command_path(args, app)}: {error.filename}: {error.strerror}; check the path")
-    finally:
-        gc.enable()
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 def run() -> NoReturn:
     """The installed `llmplane` command: main(), then exit without tearing the interpreter down.
 
-    A plan leaves some million SDK objects in memory, and freeing them one by one at exit takes
-    about a quarter of a second. Nothing is left to clean up by then (worker processes have been
-    joined, no file is open for writing), so flush what was printed and leave at once.
+    Nothing is left to clean up by then: worker processes have been joined, and no file is open
+    for writing.
     """
     try:
         main()
@@ -238,9 +237,9 @@ def run() -> NoReturn:
         code = done.code
     else:
         code = EXIT_OK
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code if isinstance(code, int) else EXIT_OK if code is None else EXIT_VIOLATIONS)
+    exit_without_teardown(
+        code if isinstance(code, int) else EXIT_OK if code is None else EXIT_VIOLATIONS
+    )
 
 
 def _fail(message: str) -> NoReturn:

@@ -16,7 +16,14 @@ from llmplane.components.cluster import GpuClusterTarget, Workload
 from llmplane.components.naming import dns_label
 
 from ..config.errors import SettingsError
-from ..config.settings import StackSettings
+from ..config.settings import (
+    AwsStack,
+    AzureStack,
+    ExistingClusterStack,
+    GcpStack,
+    ManagedStack,
+    StackSettings,
+)
 from ..sizing.serving import serving_for
 
 # The engine's Kubernetes objects keep the names they had before the component took its names
@@ -72,26 +79,26 @@ def refusal(settings: StackSettings, error: ValueError) -> SettingsError:
 
 def _factory(settings: StackSettings, workload: Workload) -> ClusterFactory:
     # Each branch imports its own cloud's modules, so planning one cloud never loads another's SDK.
-    match settings.cloud:
-        case "aws":
+    match settings:
+        case AwsStack():
             from .aws import aws_cluster
 
             return aws_cluster(settings, workload)
-        case "azure":
+        case AzureStack():
             from .azure import azure_cluster
 
             return azure_cluster(settings, workload)
-        case "gcp":
+        case GcpStack():
             from .gcp import gcp_cluster
 
             return gcp_cluster(settings, workload)
-        case "kubernetes":
+        case ExistingClusterStack():
             from .kubernetes import kubernetes_cluster
 
             return kubernetes_cluster(settings)
 
 
-def pool_spec(settings: StackSettings) -> GpuPoolSpec:
+def pool_spec(settings: ManagedStack) -> GpuPoolSpec:
     """The pool of a managed-cloud stack: its shape as set or as chosen for the model."""
     serving = serving_for(settings)
     assert serving.shape is not None, "managed clouds always resolve a shape"
@@ -106,7 +113,7 @@ def pool_spec(settings: StackSettings) -> GpuPoolSpec:
 
 
 def kubernetes_version(
-    settings: StackSettings, supported: tuple[str, ...], default: str, platform: str
+    settings: ManagedStack, supported: tuple[str, ...], default: str, platform: str
 ) -> str:
     """The cluster's Kubernetes minor version: the stack's if the platform supports it."""
     version = settings.cluster.kubernetes_version or default
@@ -120,7 +127,7 @@ def kubernetes_version(
     return version
 
 
-def mirror_credentials(settings: StackSettings) -> tuple[str, pulumi.Output[str]] | None:
+def mirror_credentials(settings: ManagedStack) -> tuple[str, pulumi.Output[str]] | None:
     """The user name and (secret) token for the engine image's upstream registry, if given."""
     token = as_secret(settings.mirror_token)
     if settings.mirror_username is None or token is None:

@@ -8,7 +8,7 @@ from llmplane.components.cluster import Workload
 from llmplane.components.kubernetes.engines import ENGINES
 from llmplane.components.naming import dns_label, tags
 
-from ..config.settings import StackSettings
+from ..config.settings import AwsStack
 from ..sizing.catalog import interchangeable
 from . import ClusterFactory, kubernetes_version, mirror_credentials, pool_spec
 
@@ -19,10 +19,9 @@ __all__ = ["SPOT_FALLBACKS", "aws_args", "aws_cluster"]
 SPOT_FALLBACKS = 2
 
 
-def aws_args(settings: StackSettings, workload: Workload | None = None) -> EksGpuClusterArgs:
+def aws_args(settings: AwsStack, workload: Workload | None = None) -> EksGpuClusterArgs:
     """The AWS target's args for a validated stack; SettingsError for what EKS refuses."""
     region = settings.provider.aws_region
-    assert region is not None, "settings require aws:region for cloud aws"
     pool = pool_spec(settings)
     cluster, network = settings.cluster, settings.network
     return EksGpuClusterArgs(
@@ -56,7 +55,7 @@ def aws_args(settings: StackSettings, workload: Workload | None = None) -> EksGp
     )
 
 
-def aws_cluster(settings: StackSettings, workload: Workload) -> ClusterFactory:
+def aws_cluster(settings: AwsStack, workload: Workload) -> ClusterFactory:
     """The stack's EksGpuCluster, its args built (and checked) now."""
     from llmplane.components.aws import EksGpuCluster
 

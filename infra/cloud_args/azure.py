@@ -14,13 +14,14 @@ from llmplane.components.cluster import Workload
 from llmplane.components.kubernetes.engines import ENGINES
 from llmplane.components.naming import dns_label, tags
 
-from ..config.settings import NetworkSettings, StackSettings
+from ..config.clouds import AzureNetworkSettings
+from ..config.settings import AzureStack
 from . import ClusterFactory, kubernetes_version, mirror_credentials, pool_spec
 
 __all__ = ["azure_args", "azure_cluster"]
 
 
-def azure_args(settings: StackSettings, workload: Workload | None = None) -> AksGpuClusterArgs:
+def azure_args(settings: AzureStack, workload: Workload | None = None) -> AksGpuClusterArgs:
     """The Azure cluster's args for a validated stack; SettingsError if the version is not AKS's.
 
     `workload` is the ServiceAccount the cluster federates a managed identity with, if any.
@@ -52,7 +53,7 @@ def azure_args(settings: StackSettings, workload: Workload | None = None) -> Aks
     )
 
 
-def existing_subnets(network: NetworkSettings) -> ExistingSubnets | None:
+def existing_subnets(network: AzureNetworkSettings) -> ExistingSubnets | None:
     """The stack's own subnets when it names all three (the settings rules allow no fewer)."""
     if network.subnet_id and network.api_server_subnet_id and network.endpoint_subnet_id:
         return ExistingSubnets(
@@ -63,7 +64,7 @@ def existing_subnets(network: NetworkSettings) -> ExistingSubnets | None:
     return None
 
 
-def azure_cluster(settings: StackSettings, workload: Workload) -> ClusterFactory:
+def azure_cluster(settings: AzureStack, workload: Workload) -> ClusterFactory:
     """The stack's AksGpuCluster, its args built (and checked) now."""
     from llmplane.components.azure import AksGpuCluster
 

@@ -8,24 +8,15 @@ from llmplane.components.gcp.gke import SUPPORTED_VERSIONS
 from llmplane.components.kubernetes.engines import ENGINES
 from llmplane.components.naming import dns_label, tags
 
-from ..config.errors import SettingsError
-from ..config.settings import StackSettings
+from ..config.settings import GcpStack
 from . import ClusterFactory, kubernetes_version, mirror_credentials, pool_spec
 
 __all__ = ["gcp_args", "gcp_cluster"]
 
 
-def gcp_args(settings: StackSettings, workload: Workload | None = None) -> GkeGpuClusterArgs:
+def gcp_args(settings: GcpStack, workload: Workload | None = None) -> GkeGpuClusterArgs:
     """The GKE cluster's args for a validated stack; SettingsError if GKE lacks the version."""
     project, region = settings.provider.gcp_project, settings.provider.gcp_region
-    if not project or not region:
-        # The settings rules already require both; settings built another way still get one line.
-        raise SettingsError(
-            settings.stack,
-            "gcp:project" if not project else "gcp:region",
-            "is required when llmplane:cloud is gcp",
-            "set gcp:project to the project id and gcp:region to a region such as us-central1",
-        )
     pool = pool_spec(settings)
     cluster = settings.cluster
     # Unset, the release channel picks the version; set, it must be one the channel offers.
@@ -54,7 +45,7 @@ def gcp_args(settings: StackSettings, workload: Workload | None = None) -> GkeGp
     )
 
 
-def gcp_cluster(settings: StackSettings, workload: Workload) -> ClusterFactory:
+def gcp_cluster(settings: GcpStack, workload: Workload) -> ClusterFactory:
     """The stack's GKE cluster component, its args built (and checked) now."""
     from llmplane.components.gcp import GkeGpuCluster
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from llmplane.components.existing import ExistingClusterArgs
 
-from ..config.settings import StackSettings
+from ..config.settings import ExistingClusterStack
 from . import ClusterFactory, as_secret
 
 __all__ = ["kubernetes_args", "kubernetes_cluster"]
 
 
-def kubernetes_args(settings: StackSettings) -> ExistingClusterArgs:
+def kubernetes_args(settings: ExistingClusterStack) -> ExistingClusterArgs:
     """The existing-cluster target's args: kubernetes:kubeconfig stays a secret all the way."""
     provider, gpu = settings.provider, settings.gpu
     return ExistingClusterArgs(
@@ -22,7 +22,7 @@ def kubernetes_args(settings: StackSettings) -> ExistingClusterArgs:
     )
 
 
-def kubernetes_cluster(settings: StackSettings) -> ClusterFactory:
+def kubernetes_cluster(settings: ExistingClusterStack) -> ClusterFactory:
     """The existing-cluster component: a provider for the user's cluster and their GPU nodes."""
     from llmplane.components.existing import ExistingCluster
 

@@ -13,8 +13,9 @@ from pydantic import BaseModel, SecretStr
 
 from llmplane.components.naming import PROJECT
 
+from .clouds import PROVIDER_MODELS
 from .errors import SettingsError
-from .models import ProviderSettings, StackSettings
+from .stacks import STACK_MODELS
 
 KUBECONFIG = "kubernetes:kubeconfig"
 
@@ -35,7 +36,10 @@ def _secret_keys(model: type[BaseModel], prefix: str) -> tuple[str, ...]:
 # Keys that must arrive encrypted. Pulumi.yaml cannot mark the llmplane: ones `secret: true` (their
 # default "" would then fail the CLI's check), so this is the check that refuses a plaintext value.
 SECRET_KEYS: tuple[str, ...] = tuple(
-    sorted(_secret_keys(StackSettings, f"{PROJECT}:") + _secret_keys(ProviderSettings, ""))
+    sorted(
+        {key for model in STACK_MODELS.values() for key in _secret_keys(model, f"{PROJECT}:")}
+        | {key for model in PROVIDER_MODELS.values() for key in _secret_keys(model, "")}
+    )
 )
 
 

@@ -11,9 +11,12 @@ from llmplane.components.naming import PROJECT
 
 from .errors import SettingsError
 
-# What offline plans put where a `secure:` value stands: the ciphertext can't be decrypted without
-# the stack's secrets provider, and the plan only needs to know that a secret is there.
-SECRET_PLACEHOLDER = "[secret]"
+# What an offline plan reads where a `secure:` value stands: the ciphertext can't be decrypted
+# without the stack's secrets provider, and the plan only needs to know that a secret is there.
+# It is a value every secret key accepts (one valid API key, text with no credential in it), so
+# the settings rules never need to know whether they read a real value or this stand-in; under
+# `pulumi up` they check the real, decrypted one.
+SECRET_PLACEHOLDER = "offline-stand-in-for-an-encrypted-value-not-decrypted"
 
 STACK_FILE_KEYS = {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"}
 

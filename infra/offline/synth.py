@@ -159,7 +159,7 @@ def stack_cost(settings: StackSettings, resources: list[dict[str, Any]]) -> dict
         if serving.shape is not None
         else 0
     )
-    region = settings.provider.region(settings.cloud)
+    region = settings.provider.region()
     return price_plan(resources, settings.cloud, region, nodes)
 
 

@@ -14,7 +14,7 @@ from llmplane.components.shapes import Shape
 from ..config.errors import SettingsError, choices
 
 if TYPE_CHECKING:
-    from ..config.settings import StackSettings
+    from ..config.settings import ManagedStack
 
 CATALOG = Path(__file__).with_name("catalog")
 CLOUDS = ("aws", "azure", "gcp")
@@ -220,7 +220,7 @@ def interchangeable(shape: Shape) -> list[Shape]:
     )
 
 
-def require_shape(settings: StackSettings) -> Shape:
+def require_shape(settings: ManagedStack) -> Shape:
     """The stack's GPU shape from its cloud's catalog, or a one-line error saying what would do."""
     gpu = settings.gpu
     known = shapes(settings.cloud)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..config.errors import SettingsError, choices
-from ..config.settings import StackSettings
+from ..config.settings import ExistingClusterStack, ManagedStack, StackSettings
 from .architecture import Architecture
 from .catalog import Gpu, Shape, gpu_of, gpus, regions
 from .fit import Fit, best_fit, fit, multi_node, needs_of, supports, valid_shards
@@ -37,7 +37,7 @@ SUGGESTIONS = 3
 
 
 def _region(settings: StackSettings) -> str:
-    region = settings.provider.region(settings.cloud)
+    region = settings.provider.region()
     assert region is not None, "settings require a region on every managed cloud"
     return region
 
@@ -73,7 +73,7 @@ _MULTI_NODE_FIX = f"{_SMALLER}; or try another region (`llmplane compare`)"
 
 
 def choose(
-    settings: StackSettings, arch: Architecture | None, workload: Workload | None
+    settings: ManagedStack, arch: Architecture | None, workload: Workload | None
 ) -> tuple[Option, tuple[str, ...]]:
     """The cheapest fitting shape in the stack's region whose pool holds the replicas."""
     if arch is None or workload is None:
@@ -139,7 +139,7 @@ def _check_divides(settings: StackSettings, arch: Architecture, count: int, on_n
 
 
 def explicit_fit(
-    settings: StackSettings, shape: Shape, arch: Architecture, workload: Workload
+    settings: ManagedStack, shape: Shape, arch: Architecture, workload: Workload
 ) -> Fit:
     """The stack's own shape and GPU count, checked against the model's memory needs."""
     count = settings.gpu.count
@@ -174,7 +174,7 @@ def explicit_fit(
     )
 
 
-def _bigger(settings: StackSettings, arch: Architecture, workload: Workload) -> str:
+def _bigger(settings: ManagedStack, arch: Architecture, workload: Workload) -> str:
     """The fix for a shape too small: the smallest shapes of the region that hold the model."""
     region = _region(settings)
     needs = needs_of(arch, workload)
@@ -236,7 +236,9 @@ def existing_shape(gpu: Gpu, count: int) -> Shape:
     )
 
 
-def existing_fit(settings: StackSettings, arch: Architecture, workload: Workload) -> Fit | None:
+def existing_fit(
+    settings: ExistingClusterStack, arch: Architecture, workload: Workload
+) -> Fit | None:
     """An existing cluster's gpu.count checked against gpu.memoryGiB; None when that is unset.
 
     Unset, only what no GPU llmplane knows could hold is refused, and the fit stays unchecked.
@@ -285,7 +287,7 @@ def _more_gpus(arch: Architecture, workload: Workload, gpu: Gpu, count: int) -> 
     return _SMALLER
 
 
-def _pool_problem(settings: StackSettings, shape: Shape, gpus: int) -> SettingsError | None:
+def _pool_problem(settings: ManagedStack, shape: Shape, gpus: int) -> SettingsError | None:
     """Why the pool's node bounds cannot hold the stack's replicas, if they cannot."""
     gpu, replicas = settings.gpu, settings.replicas
     per_node = packing(1, gpus, shape.gpu_count).replicas_per_node
@@ -313,7 +315,7 @@ def _pool_problem(settings: StackSettings, shape: Shape, gpus: int) -> SettingsE
     return None
 
 
-def check_pool(settings: StackSettings, shape: Shape, gpus: int) -> Packing:
+def check_pool(settings: ManagedStack, shape: Shape, gpus: int) -> Packing:
     """The expected replicas' packing, once the pool's node bounds are known to hold them."""
     problem = _pool_problem(settings, shape, gpus)
     if problem is not None:

@@ -16,7 +16,7 @@ from typing import Any
 from llmplane.components.kubernetes.engines import ServeRequest
 
 from ..config.errors import SettingsError
-from ..config.settings import StackSettings
+from ..config.settings import ExistingClusterStack, StackSettings
 from .architecture import Architecture
 from .catalog import Shape, require_shape
 from .fit import GIB, Fit, engine_limits, shm_gib, startup_seconds, weight_bytes
@@ -116,8 +116,10 @@ def serving_for(settings: StackSettings) -> Serving:
     shape: Shape | None = None
     fallbacks: tuple[str, ...] = ()
     fitted: Fit | None = None
-    automatic = settings.cloud != "kubernetes" and settings.gpu.shape == "auto"
-    if settings.cloud == "kubernetes":
+    existing = isinstance(settings, ExistingClusterStack)
+    automatic = not existing and settings.gpu.shape == "auto"
+    expected_nodes: int | None = None
+    if isinstance(settings, ExistingClusterStack):
         if arch is not None and workload is not None:
             fitted = existing_fit(settings, arch, workload)
     elif automatic:
@@ -128,7 +130,11 @@ def serving_for(settings: StackSettings) -> Serving:
         if arch is not None and workload is not None:
             fitted = explicit_fit(settings, shape, arch, workload)
     gpus = fitted.shards if fitted is not None else settings.gpu.count
-    packed = check_pool(settings, shape, gpus) if shape is not None else None
+    packed = None
+    if shape is not None and not isinstance(settings, ExistingClusterStack):
+        packed = check_pool(settings, shape, gpus)
+        gpu = settings.gpu
+        expected_nodes = min(gpu.max_nodes, max(gpu.min_nodes, packed.nodes))
     limits = engine_limits(workload, fitted) if workload and fitted else None
     shm = shm_gib(gpus)
     cpu, memory = _requests(shape, arch, workload, gpus, shm)
@@ -158,11 +164,7 @@ def serving_for(settings: StackSettings) -> Serving:
         memory_gib=memory,
         cache_gib=_cache_gib(arch, workload),
         packing=packed,
-        expected_nodes=(
-            min(settings.gpu.max_nodes, max(settings.gpu.min_nodes, packed.nodes))
-            if packed is not None
-            else None
-        ),
+        expected_nodes=expected_nodes,
     )
 
 

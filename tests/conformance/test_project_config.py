@@ -12,8 +12,9 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from llmplane.infra.config.settings import StackSettings, parse
+from llmplane.infra.config.settings import parse
 from llmplane.infra.config.stackfile import read_stack_file
+from llmplane.infra.config.stacks import STACK_MODELS
 from tests.conformance.cli_rules import (
     CliError,
     Project,
@@ -63,7 +64,8 @@ def test_the_project_file_is_valid_yaml_and_a_valid_project(project: Project) ->
 def _program_keys() -> dict[str, str]:
     """Every llmplane: key the program reads, with the project-schema type its value has."""
     keys = {}
-    for name, field in StackSettings.model_fields.items():
+    fields = {n: f for model in STACK_MODELS.values() for n, f in model.model_fields.items()}
+    for name, field in fields.items():
         if name in {"stack", "provider"}:
             continue
         annotation = field.annotation
@@ -83,12 +85,17 @@ def test_every_key_the_program_reads_is_declared_with_its_type(project: Project)
 
 @pytest.mark.parametrize("key", ["model", "gpu", "replicas", "cluster", "network"])
 def test_object_descriptions_name_every_field(project: Project, key: str) -> None:
-    model = StackSettings.model_fields[key].annotation
-    assert isinstance(model, type) and issubclass(model, BaseModel)
+    # Each cloud has its own model of the section; the one declaration describes them all.
+    models = {
+        m.model_fields[key].annotation for m in STACK_MODELS.values() if key in m.model_fields
+    }
     description = project.config[f"llmplane:{key}"].description
-    missing = [
-        f.alias or n for n, f in model.model_fields.items() if (f.alias or n) not in description
-    ]
+    missing = set()
+    for model in models:
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        missing |= {
+            f.alias or n for n, f in model.model_fields.items() if (f.alias or n) not in description
+        }
     assert not missing
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from llmplane.infra.config.errors import SettingsError
-from llmplane.infra.config.settings import parse
+from llmplane.infra.config.settings import AwsStack, parse
 from llmplane.infra.config.stackfile import SECRET_PLACEHOLDER, read_stack_file, stack_name
 from tests.conftest import BASE_CONFIG, config_with
 
@@ -38,10 +38,13 @@ def _error(config: dict[str, Any], secret_keys: frozenset[str] = frozenset()) ->
 
 
 def test_minimal_stack_gets_secure_defaults() -> None:
-    settings = parse("dev", BASE_CONFIG)
-    assert settings.cloud == "kubernetes"
-    assert settings.engine == "tgi"
-    assert settings.exposure == "internal"
+    existing = parse("dev", BASE_CONFIG)
+    assert existing.cloud == "kubernetes"
+    assert existing.engine == "tgi"
+    assert existing.exposure == "internal"
+    assert existing.gpu.count == 1
+    settings = parse("dev", aws())
+    assert isinstance(settings, AwsStack)
     assert settings.cluster.private_endpoint is True
     assert settings.cluster.authorized_cidrs == ()
     assert settings.cluster.allow_open_endpoint is False
@@ -73,6 +76,7 @@ def test_full_managed_stack_parses() -> None:
         },
         frozenset({"llmplane:hfToken"}),
     )
+    assert isinstance(settings, AwsStack)
     assert settings.provider.aws_region == "us-east-1"
     assert settings.model.quantize == "awq"
     assert settings.gpu.count == 4 and settings.gpu.min_nodes == 0
@@ -125,7 +129,7 @@ def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
         (config_with(model={"id": "not a model id"}), "llmplane:model.id", "wrong format"),
         # Wrong types: strict, so "yes" is no boolean and "2" no number.
         (config_with(replicas={"min": "2"}), "llmplane:replicas.min", "integer"),
-        (config_with(gpu={"spot": "yes"}), "llmplane:gpu.spot", "boolean"),
+        (aws(gpu={"spot": "yes"}), "llmplane:gpu.spot", "boolean"),
         (config_with(model="meta-llama/Llama-3.1-8B"), "llmplane:model", "should be an object"),
         (config_with(replicas={"min": -1}), "llmplane:replicas.min", "greater than"),
         (
@@ -161,12 +165,12 @@ def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
             "llmplane:model.quantize",
             "not supported by sglang",
         ),
-        (config_with(gpu={"spot": True}), "llmplane:gpu.spot", "existing cluster"),
-        (config_with(gpu={"shape": "g5.xlarge"}), "llmplane:gpu.shape", "existing cluster"),
+        (config_with(gpu={"spot": True}), "llmplane:gpu.spot", "aws, azure or gcp, not kubernetes"),
+        (config_with(gpu={"shape": "g5.xlarge"}), "llmplane:gpu.shape", "here gpu takes: count"),
         (
             config_with(cluster={"privateEndpoint": True}),
-            "llmplane:cluster.privateEndpoint",
-            "control plane",
+            "llmplane:cluster",
+            "not kubernetes (the managed cluster's control plane)",
         ),
         (
             config_with(
@@ -178,12 +182,12 @@ def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
         (
             config_with(**{"aws:region": "us-east-1"}),
             "aws:region",
-            "no effect when llmplane:cloud is kubernetes",
+            "applies only to llmplane:cloud aws, not kubernetes",
         ),
         (
             config_with(cloud="aws", **{"aws:region": "moon-base-1"}),
             "aws:region",
-            "not valid",
+            "wrong format",
         ),
         (
             config_with(
@@ -207,7 +211,7 @@ def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
                 cluster={"authorizedCidrs": ["10.0.0.300/8"]},
                 **{"aws:region": "us-east-1"},
             ),
-            "llmplane:cluster.authorizedCidrs",
+            "llmplane:cluster.authorizedCidrs[0]",
             "not a CIDR",
         ),
         (config_with(tags={"stack": "x"}), "llmplane:tags.stack", "llmplane sets itself"),
@@ -216,8 +220,8 @@ def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
         # Network, mirror and admin keys: only where they mean something.
         (
             config_with(network={"natGateways": "perZone"}),
-            "llmplane:network.natGateways",
-            "network",
+            "llmplane:network",
+            "not kubernetes (the managed cluster's network)",
         ),
         (
             aws(network={"privateSubnetIds": ["subnet-0123abcd"]}),
@@ -245,7 +249,7 @@ def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
         (aws(network={"vpcId": "vpc-XYZ"}), "llmplane:network.vpcId", "wrong format"),
         (
             aws(network={"privateSubnetIds": ["sn-1"]}),
-            "llmplane:network.privateSubnetIds",
+            "llmplane:network.privateSubnetIds[0]",
             "not a subnet id",
         ),
         (
@@ -258,6 +262,12 @@ def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
             "only to llmplane:cloud aws",
         ),
         (aws(mirrorUsername="octocat"), "llmplane:mirrorToken", "needs both"),
+        # AKS and GKE stacks have no NAT or private-endpoint choice to make: refused, not ignored.
+        (
+            azure(network={"natGateways": "perZone"}),
+            "llmplane:network.natGateways",
+            "only to llmplane:cloud aws, not azure",
+        ),
         (
             azure(network={"subnetId": SUBNET.format(vnet="a", subnet="n")}),
             "llmplane:network.apiServerSubnetId",
@@ -280,10 +290,10 @@ def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
                     "subnetId": SUBNET.format(vnet="a", subnet="n"),
                     "apiServerSubnetId": SUBNET.format(vnet="a", subnet="api"),
                     "endpointSubnetId": SUBNET.format(vnet="a", subnet="pe"),
-                    "natGateways": "perZone",
+                    "cidr": "10.1.0.0/16",
                 }
             ),
-            "llmplane:network.natGateways",
+            "llmplane:network.cidr",
             "existing one",
         ),
         (
@@ -296,7 +306,7 @@ def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
             "llmplane:network.subnetId",
             "wrong format",
         ),
-        (config_with(mirrorUsername="octocat"), "llmplane:mirrorUsername", "existing cluster"),
+        (config_with(mirrorUsername="octocat"), "llmplane:mirrorUsername", "not kubernetes"),
         (
             aws(mirrorUsername="octocat", mirrorToken="ghp_plain"),
             "llmplane:mirrorToken",
@@ -304,7 +314,7 @@ def test_secure_values_become_secret_placeholders(tmp_path: Path) -> None:
         ),
         (
             aws(cluster={"adminArns": ["arn:aws:iam::12:root"]}),
-            "llmplane:cluster.adminArns",
+            "llmplane:cluster.adminArns[0]",
             "not an IAM role",
         ),
         (
@@ -341,6 +351,7 @@ def test_open_endpoint_is_allowed_only_when_explicit() -> None:
             **{"aws:region": "us-east-1"},
         ),
     )
+    assert isinstance(settings, AwsStack)
     assert settings.cluster.allow_open_endpoint is True
 
 
@@ -454,3 +465,28 @@ def test_bad_api_keys_are_refused_without_quoting_them(api_keys: str, words: str
 def test_wrongly_typed_gateway_secret_is_not_echoed(key: str) -> None:
     config = {**public(HEX_KEY), f"llmplane:{key}": ["Qx7" + "a" * 40]}
     assert "Qx7" not in str(_error(config, GATEWAY_SECRETS))
+
+
+@pytest.mark.parametrize(
+    ("config", "model"),
+    [
+        (BASE_CONFIG, "ExistingClusterStack"),
+        (aws(), "AwsStack"),
+        (azure(), "AzureStack"),
+        (config_with(cloud="GCP", **{"gcp:project": "my-project-1", "gcp:region": "us-east1"}),
+         "GcpStack"),
+    ],
+)  # fmt: skip
+def test_each_cloud_is_read_by_its_own_model(config: dict[str, Any], model: str) -> None:
+    settings = parse("dev", config)
+    assert type(settings).__name__ == model
+    # The model has exactly the sections its target reads: no network on an existing cluster.
+    assert hasattr(settings, "network") is (model != "ExistingClusterStack")
+
+
+def test_the_cli_default_of_an_absent_section_is_no_section() -> None:
+    # Pulumi.yaml declares `llmplane:network: {}`, which the CLI hands to every stack.
+    settings = parse("dev", {**BASE_CONFIG, "llmplane:network": "{}", "llmplane:cluster": {}})
+    assert settings.cloud == "kubernetes"
+    error = _error({**BASE_CONFIG, "llmplane:network": {"cidr": "10.0.0.0/16"}})
+    assert error.key == "llmplane:network" and "aws, azure or gcp" in error.problem

@@ -45,14 +45,15 @@ def test_choices_match_in_any_case_and_keep_their_spelling(
 ) -> None:
     settings = parse("dev", typed)
     found = {
-        "quantize": settings.model.quantize,
-        "engine": settings.engine,
-        "cloud": settings.cloud,
-        "exposure": settings.exposure,
-        "kvCacheDtype": settings.model.kv_cache_dtype,
-        "natGateways": settings.network.nat_gateways,
-        "tier": settings.cluster.tier,
-    }[read]
+        "quantize": lambda: settings.model.quantize,
+        "engine": lambda: settings.engine,
+        "cloud": lambda: settings.cloud,
+        "exposure": lambda: settings.exposure,
+        "kvCacheDtype": lambda: settings.model.kv_cache_dtype,
+        # AWS and Azure keys: read from the stack's own model.
+        "natGateways": lambda: getattr(settings, "network").nat_gateways,  # noqa: B009
+        "tier": lambda: getattr(settings, "cluster").tier,  # noqa: B009
+    }[read]()
     assert found == canonical
 
 
@@ -159,9 +160,12 @@ def test_an_unsupported_quantization_lists_the_engines_own() -> None:
 
 
 def test_an_unknown_key_suggests_the_nearest_spelling() -> None:
-    error = _error(config_with(hftoken="x"))
+    # An AWS stack reads 16 top-level keys: too many to list, so the nearest come first.
+    error = _error(config_with(**AWS, hftoken="x"))
     assert error.key == "llmplane:hftoken"
     assert error.fix.startswith("use one of: hfToken, ")
+    # An existing cluster's stack reads 12: every one is listed.
+    assert _error(config_with(hftoken="x")).fix.count(",") == 11
 
 
 def test_an_unknown_provider_key_lists_its_namespace() -> None:
@@ -177,7 +181,7 @@ def test_an_unknown_provider_key_lists_its_namespace() -> None:
         (config_with(gpu={"memoryGiB": "80"}), "llmplane:gpu.memoryGiB"),
         (
             config_with(**AWS, cluster={"authorizedCidrs": [7]}),
-            "llmplane:cluster.authorizedCidrs.0",
+            "llmplane:cluster.authorizedCidrs[0]",
         ),
         (
             config_with(replicas={"activeHours": {"timezone": 1}}),
