@@ -53,3 +53,13 @@ class GpuClusterTarget(Protocol):
     def kubeconfig(self) -> pulumi.Output[str] | None:
         """A kubeconfig for the cluster, a Pulumi secret; None if the user brings their own."""
         ...
+
+    @property
+    def weights_uri(self) -> pulumi.Output[str] | None:
+        """The weights bucket's root URI (s3://, gs://, az://); None: weights come from the Hub."""
+        ...
+
+    @property
+    def weights_account(self) -> pulumi.Output[str] | None:
+        """The storage account of an az:// weights_uri, which the streamer needs; else None."""
+        ...

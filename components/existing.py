@@ -47,6 +47,8 @@ class ExistingCluster(pulumi.ComponentResource):
     registry: RegistryRef | None
     identity: WorkloadIdentity
     kubeconfig: pulumi.Output[str] | None
+    weights_uri: pulumi.Output[str] | None
+    weights_account: pulumi.Output[str] | None
 
     def __init__(
         self,
@@ -74,4 +76,7 @@ class ExistingCluster(pulumi.ComponentResource):
         # cluster has (if any) is its owner's business: nothing to bind.
         self.registry = None
         self.identity = WorkloadIdentity()
+        # A bucket would need a cloud identity this component does not know about.
+        self.weights_uri = None
+        self.weights_account = None
         self.register_outputs({"gpuResource": args.gpu_resource})

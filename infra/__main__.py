@@ -7,7 +7,7 @@ from llmplane.components.kubernetes.inference import InferenceService
 from llmplane.infra.cloud_args import cluster_for, engine_workload, refusal
 from llmplane.infra.config.errors import SettingsError
 from llmplane.infra.config.settings import from_pulumi
-from llmplane.infra.service_args import service_args
+from llmplane.infra.service_args import autoscaling_settings, service_args
 from llmplane.infra.sizing.serving import gpu_summary, serving_for
 
 try:
@@ -20,7 +20,7 @@ except SettingsError as error:
 
 target = build_cluster("llm", None)
 on_cluster = pulumi.ResourceOptions(providers=[target.cluster.provider])
-scaling = KedaAutoscaling("llm", opts=on_cluster)
+scaling = KedaAutoscaling("llm", autoscaling_settings(settings, serving), opts=on_cluster)
 try:
     service = InferenceService(
         "llm", service_args(settings, serving, target, scaling.handle), opts=on_cluster

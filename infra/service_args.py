@@ -6,7 +6,8 @@ import pulumi
 
 from llmplane.components.cloud import Placement
 from llmplane.components.cluster import GpuClusterTarget
-from llmplane.components.kubernetes.addons import Autoscaling
+from llmplane.components.kubernetes.activator import scale_from_zero_args
+from llmplane.components.kubernetes.addons import Autoscaling, KedaAutoscalingArgs
 from llmplane.components.kubernetes.inference import (
     AutoscalingArgs,
     GatewayArgs,
@@ -14,6 +15,7 @@ from llmplane.components.kubernetes.inference import (
     InferenceServiceArgs,
     PlacementArgs,
     WakeScheduleArgs,
+    WarmCacheArgs,
 )
 from llmplane.components.naming import labels
 
@@ -80,6 +82,15 @@ def autoscaling_args(autoscaling: Autoscaling) -> AutoscalingArgs:
     )
 
 
+def autoscaling_settings(settings: StackSettings, serving: Serving) -> KedaAutoscalingArgs:
+    """KEDA, with the HTTP add-on that holds requests when the stack scales to zero replicas."""
+    hold = settings.replicas.min == 0
+    if serving.cold_start is None:
+        return KedaAutoscalingArgs(hold_requests=hold)
+    # A request is held as long as a cold start may take: the node, image, weights and warm-up.
+    return KedaAutoscalingArgs(hold_requests=hold, hold_seconds=serving.cold_start.timeout_seconds)
+
+
 def service_args(
     settings: StackSettings,
     serving: Serving,
@@ -139,6 +150,16 @@ def service_args(
         args["wake"] = wake
     if gateway is not None:
         args["gateway"] = gateway
+    if autoscaling.activator is not None and settings.replicas.min == 0:
+        args["scale_from_zero"] = scale_from_zero_args(autoscaling.activator)
+    if platform.weights_uri is not None:
+        # The bucket holds each model under its Hub id, as `<root>/<org>/<name>`.
+        args["weights_uri"] = pulumi.Output.concat(platform.weights_uri, "/", request.model_id)
+        if platform.weights_account is not None:
+            args["weights_account"] = platform.weights_account
+    # Sizing gives a bucket stack no warm Job; the component refuses both together anyway.
+    elif serving.warm_job_seconds is not None and "shared_cache_class" in args:
+        args["warm_cache"] = WarmCacheArgs(active_deadline_seconds=serving.warm_job_seconds)
     return args
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
@@ -55,3 +55,20 @@ def stack_file(tmp_path: Path) -> StackWriter:
         return write_stack(tmp_path, BASE_CONFIG if config is None else config, name, **top)
 
     return write
+
+
+StackModel = TypeVar("StackModel")
+
+
+def parse_as(
+    model: type[StackModel],
+    stack: str,
+    config: dict[str, Any],
+    secret_keys: frozenset[str] = frozenset(),
+) -> StackModel:
+    """A stack's settings, checked to be its target's own model (AwsStack, GcpStack, ...)."""
+    from llmplane.infra.config.settings import parse
+
+    settings = parse(stack, config, secret_keys)
+    assert isinstance(settings, model), type(settings).__name__
+    return settings

@@ -22,6 +22,7 @@ from .iam import EksWorkloadIdentity, EksWorkloadIdentityArgs
 from .kms import KmsKey, KmsKeyArgs
 from .network import AwsNetwork
 from .nodes import EksGpuNodePool, EksGpuNodePoolArgs
+from .weights import S3WeightsBucket, S3WeightsBucketArgs
 
 __all__ = [
     "DEFAULT_VERSION",
@@ -45,6 +46,8 @@ __all__ = [
     "EksWorkloadIdentityArgs",
     "KmsKey",
     "KmsKeyArgs",
+    "S3WeightsBucket",
+    "S3WeightsBucketArgs",
 ]
 
 # The AWS cloud controller's NLB, in the private subnets only.
@@ -83,6 +86,10 @@ class EksGpuCluster(pulumi.ComponentResource):
     """The VPC the cluster runs in."""
     private_subnet_ids: list[pulumi.Output[str]]
     """The private subnets of the nodes."""
+    weights_uri: pulumi.Output[str] | None
+    """`s3://<bucket>` of the weights bucket; None without `args.weights_bucket`."""
+    weights_account: pulumi.Output[str] | None
+    """Always None: only Azure names a storage account."""
 
     def __init__(
         self, name: str, args: EksGpuClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -176,8 +183,10 @@ class EksGpuCluster(pulumi.ComponentResource):
             ),
             child,
         )
-        self.identity = (
-            EksWorkloadIdentity(
+        self.identity = WorkloadIdentity()
+        self.weights_uri = self.weights_account = None
+        if args.workload is not None:
+            bound = EksWorkloadIdentity(
                 name,
                 EksWorkloadIdentityArgs(
                     oidc_provider_arn=control_plane.oidc_provider_arn,
@@ -186,10 +195,21 @@ class EksGpuCluster(pulumi.ComponentResource):
                     tags=tags,
                 ),
                 child,
-            ).identity
-            if args.workload is not None
-            else WorkloadIdentity()
-        )
+            )
+            self.identity = bound.identity
+            if args.weights_bucket:
+                # The stack's own key, and the engine's role as the only reader.
+                bucket = S3WeightsBucket(
+                    name,
+                    S3WeightsBucketArgs(
+                        key_arn=key.arn,
+                        region=args.region,
+                        reader_role_arns={"engine": bound.role_arn},
+                        tags=tags,
+                    ),
+                    child,
+                )
+                self.weights_uri = bucket.uri
         self.cluster = ClusterRef(
             name=args.cluster_name,
             provider=provider,

@@ -44,12 +44,18 @@ class EksGpuClusterArgs:
     """Root volume of a GPU node: node image, engine image and a model cache."""
     workload: Workload | None = None
     """The ServiceAccount to bind an IRSA role (with no permissions) to; None: no identity."""
+    weights_bucket: bool = False
+    """Create an S3 bucket of weights, KMS-encrypted, that only the workload's role may read."""
 
     def __post_init__(self) -> None:
         """Refuse values AWS would reject later, with a message that names the field."""
         require_region_and_name(self.region, self.cluster_name)
         for shape in (self.pool.shape, *self.spot_fallbacks):
             require_cloud(shape, "aws", "EksGpuCluster")
+        if self.weights_bucket and self.workload is None:
+            raise ValueError(
+                "weights_bucket needs workload: only its IRSA role may read the bucket"
+            )
         if self.gpu_volume_gib <= 0:
             raise ValueError(f"gpu_volume_gib is {self.gpu_volume_gib}; it must be positive")
         # The composite wires these from its own fields and children; a second value would lose.

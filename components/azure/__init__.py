@@ -26,6 +26,7 @@ from .args import (
 )
 from .network import AzureNetwork
 from .vault import KeyVaultKey
+from .weights import BlobWeightsContainer, BlobWeightsContainerArgs
 
 __all__ = [
     "AcrMirror",
@@ -42,6 +43,8 @@ __all__ = [
     "AzureNetwork",
     "AzureNetworkArgs",
     "AzureNetworkSpec",
+    "BlobWeightsContainer",
+    "BlobWeightsContainerArgs",
     "ExistingSubnets",
     "KeyVaultKey",
     "KeyVaultKeyArgs",
@@ -88,6 +91,10 @@ class AksGpuCluster(pulumi.ComponentResource):
     """The kubelet identity's principal, which pulls images."""
     node_subnet_id: pulumi.Output[str]
     """The subnet the nodes are in, for more node pools."""
+    weights_uri: pulumi.Output[str] | None
+    """`az://<container>` of the weights container; None without `args.weights_bucket`."""
+    weights_account: pulumi.Output[str] | None
+    """The weights' storage account (the streamer's AZURE_STORAGE_ACCOUNT_NAME); else None."""
 
     def __init__(
         self, name: str, args: AksGpuClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -170,8 +177,9 @@ class AksGpuCluster(pulumi.ComponentResource):
             child,
         )
         identity = WorkloadIdentity()
+        self.weights_uri = self.weights_account = None
         if args.workload is not None:
-            identity = AksWorkloadIdentity(
+            bound = AksWorkloadIdentity(
                 name,
                 AksWorkloadIdentityArgs(
                     resource_group_name=group.name,
@@ -180,7 +188,28 @@ class AksGpuCluster(pulumi.ComponentResource):
                     tags=tags,
                 ),
                 child,
-            ).identity
+            )
+            identity = bound.identity
+            if args.weights_bucket:
+                # The stack's own key; the engine's identity is the only reader.
+                weights = BlobWeightsContainer(
+                    name,
+                    BlobWeightsContainerArgs(
+                        # Global across Azure like the vault's and registry's, so derived alike.
+                        account_name=global_name(args.cluster_name, "weights", 24),
+                        resource_group_name=group.name,
+                        vault_id=key.vault_id,
+                        key_uri=key.key_uri,
+                        endpoint_subnet_id=network.endpoint_subnet_id,
+                        vnet_id=network.vnet_id,
+                        reader_principal_ids={"engine": bound.principal_id},
+                        subscription_id=client.subscription_id,
+                        tags=tags,
+                    ),
+                    child,
+                )
+                self.weights_uri = weights.uri
+                self.weights_account = weights.account_name
         self.cluster = ClusterRef(
             name=args.cluster_name,
             provider=provider,

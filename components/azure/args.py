@@ -226,7 +226,13 @@ class AksGpuClusterArgs:
     """User name and secret token for the image's upstream registry; None pulls anonymously."""
     workload: Workload | None = None
     """The ServiceAccount to federate a managed identity with; None: no identity."""
+    weights_bucket: bool = False
+    """Create a Blob container of weights, CMK-encrypted, that only the workload may read."""
 
     def __post_init__(self) -> None:
-        """Refuse a machine shape of another cloud: its name means nothing to Azure's API."""
+        """Refuse a machine shape of another cloud, and a weights container nobody could read."""
         require_cloud(self.gpu_pool.shape, "azure", "AksGpuCluster")
+        if self.weights_bucket and self.workload is None:
+            raise ValueError(
+                "weights_bucket needs workload: only its managed identity may read the container"
+            )

@@ -23,6 +23,7 @@ from .identity import GkeWorkloadIdentity
 from .kms import CloudKmsKey
 from .network import GcpNetwork
 from .registry import ArtifactRegistryMirror
+from .weights import GcsWeightsBucket, GcsWeightsBucketArgs
 
 __all__ = [
     "SERVICES",
@@ -33,6 +34,8 @@ __all__ = [
     "GcpNetwork",
     "GcpNetworkArgs",
     "GcpNetworkSpec",
+    "GcsWeightsBucket",
+    "GcsWeightsBucketArgs",
     "GkeControlPlane",
     "GkeControlPlaneArgs",
     "GkeControlPlaneSpec",
@@ -79,6 +82,10 @@ class GkeGpuCluster(pulumi.ComponentResource):
     """Email of the service account every node runs as."""
     workload_identity_email: pulumi.Output[str] | None
     """Email of the workload's Google service account; None without a workload."""
+    weights_uri: pulumi.Output[str] | None
+    """`gs://<bucket>` of the weights bucket; None without `args.weights_bucket`."""
+    weights_account: pulumi.Output[str] | None
+    """Always None: only Azure names a storage account."""
 
     def __init__(
         self, name: str, args: GkeGpuClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -174,6 +181,7 @@ class GkeGpuCluster(pulumi.ComponentResource):
         )
         self.workload_identity_email = None
         self.identity = WorkloadIdentity()
+        self.weights_uri = self.weights_account = None
         if args.workload is not None:
             bound = GkeWorkloadIdentity(
                 name,
@@ -184,6 +192,21 @@ class GkeGpuCluster(pulumi.ComponentResource):
             )
             self.workload_identity_email = bound.email
             self.identity = bound.identity
+            if args.weights_bucket:
+                # In the cluster's region, under the stack's CMEK; the workload is the only reader.
+                bucket = GcsWeightsBucket(
+                    name,
+                    GcsWeightsBucketArgs(
+                        project=project,
+                        region=region,
+                        key_id=key.key_id,
+                        reader_emails={"engine": bound.email},
+                        project_number=number,
+                        labels=labels,
+                    ),
+                    child,
+                )
+                self.weights_uri = bucket.uri
         self.kubeconfig = plane.kubeconfig
         self.cluster = ClusterRef(
             name=args.cluster_name,

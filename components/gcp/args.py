@@ -243,10 +243,17 @@ class GkeGpuClusterArgs:
     """User name and secret token for the image's upstream registry; None pulls anonymously."""
     workload: Workload | None = None
     """The ServiceAccount to bind a Google service account to; None creates no identity."""
+    weights_bucket: bool = False
+    """Create a Cloud Storage bucket of weights, CMEK-encrypted, only the workload may read."""
 
     def __post_init__(self) -> None:
-        """A project, a region, a cluster name and a GCE shape."""
+        """A project, a region, a cluster name and a GCE shape; a bucket only with a reader."""
         _require("GkeGpuClusterArgs", project=self.project, region=self.region)
         if not self.cluster_name:
             raise ValueError("GkeGpuClusterArgs.cluster_name is empty; name the cluster")
+        if self.weights_bucket and self.workload is None:
+            raise ValueError(
+                "GkeGpuClusterArgs.weights_bucket needs workload: only its Google service "
+                "account may read the bucket"
+            )
         require_cloud(self.gpu_pool.shape, "gcp", "GkeGpuClusterArgs.gpu_pool")

@@ -35,9 +35,11 @@ from pulumi_kubernetes.networking.v1 import (
 )
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 
+from .addons import INTERCEPTOR_LABELS
 from .pod import INSTANCE_LABEL, NAME_LABEL, restricted_container, restricted_pod
 
 if TYPE_CHECKING:
+    from .activator import HeldRoute
     from .service_spec import GatewayArgs, ServiceSpec
     from .traffic import Meta
 
@@ -82,6 +84,8 @@ MIN_API_KEY_LENGTH = 32
 MAX_API_KEY_LENGTH = 256
 # RFC 6750's token68: the characters a Bearer token may hold.
 _TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*")
+# A DNS name (RFC 1123 labels): all the Host header may be, and nothing nginx reads as syntax.
+_DNS_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _LITERAL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
 
@@ -140,8 +144,18 @@ def keys_map(api_keys: str) -> str:
     return "".join(f'"~^(?i:bearer) +{_exact(key)}$" 1;\n' for key in keys)
 
 
-def nginx_config(upstream: str) -> str:
-    """TLS, a health path, and every other path only with a known Bearer key."""
+def nginx_config(
+    upstream: str, host: str | None = None, read_timeout_seconds: int = READ_TIMEOUT_SECONDS
+) -> str:
+    """TLS, a health path, and every other path only with a known Bearer key.
+
+    With `host`, nginx sends that Host header instead of the upstream's: KEDA's interceptor routes
+    by it. `read_timeout_seconds` covers a request held while the engine scales up from zero.
+    """
+    if host is not None and not _DNS_NAME.fullmatch(host):
+        raise ValueError(f"gateway Host header {host!r} is not a DNS name")
+    # The interceptor's Service is shared by every service it holds requests for.
+    routed = f"\n        proxy_set_header Host {host};" if host is not None else ""
     return f"""map $http_authorization $llmplane_authorized {{
     default 0;
     include {KEYS_DIR}/{KEYS_FILE};
@@ -165,9 +179,9 @@ server {{
         proxy_pass {upstream};
         proxy_http_version 1.1;
         # The engine never sees the callers' keys.
-        proxy_set_header Authorization "";
+        proxy_set_header Authorization "";{routed}
         proxy_buffering off;
-        proxy_read_timeout {READ_TIMEOUT_SECONDS}s;
+        proxy_read_timeout {read_timeout_seconds}s;
     }}
 }}
 """
@@ -211,14 +225,50 @@ def _pod(base: str) -> PodSpecArgs:
     )
 
 
+def _config(upstream: pulumi.Input[str], held: HeldRoute | None) -> pulumi.Output[str]:
+    """The nginx config: straight to the engine, or through the interceptor with its Host."""
+    if held is None:
+        return pulumi.Output.from_input(upstream).apply(nginx_config)
+    return pulumi.Output.all(held.upstream, held.host).apply(
+        lambda parts: nginx_config(parts[0], parts[1], held.read_timeout_seconds)
+    )
+
+
+def _upstream_egress(
+    engine_labels: pulumi.Input[Mapping[str, str]], held: HeldRoute | None
+) -> NetworkPolicyEgressRuleArgs:
+    """Where nginx may connect: the engine's pods, or only the interceptor's when it holds."""
+    if held is None:
+        return NetworkPolicyEgressRuleArgs(
+            to=[NetworkPolicyPeerArgs(pod_selector=LabelSelectorArgs(match_labels=engine_labels))],
+            ports=[NetworkPolicyPortArgs(port="http", protocol="TCP")],
+        )
+    return NetworkPolicyEgressRuleArgs(
+        to=[
+            NetworkPolicyPeerArgs(
+                namespace_selector=LabelSelectorArgs(
+                    match_labels={"kubernetes.io/metadata.name": held.namespace}
+                ),
+                pod_selector=LabelSelectorArgs(match_labels=INTERCEPTOR_LABELS),
+            )
+        ],
+        ports=[NetworkPolicyPortArgs(port=held.port, protocol="TCP")],
+    )
+
+
 def build_gateway(
     service: ServiceSpec,
     spec: GatewayArgs,
     upstream: pulumi.Input[str],
     meta: Meta,
     opts: pulumi.ResourceOptions,
+    held: HeldRoute | None = None,
 ) -> k8s.core.v1.Service:
-    """Secrets, config, two nginx replicas, a PDB, NetworkPolicy and the public LoadBalancer."""
+    """Secrets, config, two nginx replicas, a PDB, NetworkPolicy and the public LoadBalancer.
+
+    nginx proxies to `upstream`, the engine's URL; with `held` (activator.hold_requests), to KEDA's
+    interceptor instead, which holds each request until an engine is ready.
+    """
     name, engine_labels = service.name, service.labels
     # `<service>-gateway` unless the caller names it: two services' gateways never share a name.
     base = spec.get("object_name") or service.object_name(NAME)
@@ -245,7 +295,7 @@ def build_gateway(
         k8s.core.v1.ConfigMap(
             f"{name}-gateway-config",
             metadata=meta(f"{base}-config"),
-            data={CONFIG_FILE: pulumi.Output.from_input(upstream).apply(nginx_config)},
+            data={CONFIG_FILE: _config(upstream, held)},
             opts=opts,
         ),
     ]
@@ -277,14 +327,7 @@ def build_gateway(
             # Anyone may knock; nginx turns away every request without a known key.
             ingress=[NetworkPolicyIngressRuleArgs(ports=https)],
             egress=[
-                NetworkPolicyEgressRuleArgs(
-                    to=[
-                        NetworkPolicyPeerArgs(
-                            pod_selector=LabelSelectorArgs(match_labels=engine_labels)
-                        )
-                    ],
-                    ports=[NetworkPolicyPortArgs(port="http", protocol="TCP")],
-                ),
+                _upstream_egress(engine_labels, held),
                 NetworkPolicyEgressRuleArgs(
                     ports=[
                         NetworkPolicyPortArgs(port=53, protocol="UDP"),

@@ -23,6 +23,7 @@ from pulumi_kubernetes.core.v1 import (
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 
+from .activator import hold_requests
 from .engines import EngineSpec
 from .gateway import build_gateway
 from .pod import (
@@ -43,11 +44,14 @@ from .service_spec import (
     GpuTolerationArgs,
     InferenceServiceArgs,
     PlacementArgs,
+    ScaleFromZeroArgs,
     ServiceSpec,
     WakeScheduleArgs,
+    WarmCacheArgs,
     resolve,
 )
 from .traffic import Meta, network_policies, scaled_object
+from .warm_cache import wait_for_warm_cache, warm_cache_job
 
 __all__ = [
     "CPU_PER_GPU",
@@ -66,8 +70,10 @@ __all__ = [
     "InferenceService",
     "InferenceServiceArgs",
     "PlacementArgs",
+    "ScaleFromZeroArgs",
     "ServiceSpec",
     "WakeScheduleArgs",
+    "WarmCacheArgs",
     "resolve",
     "rollout_minutes",
 ]
@@ -117,6 +123,13 @@ class InferenceService(pulumi.ComponentResource):
         )
         token_secret = _token_secret(spec, meta, child)
         claim = _shared_cache(spec, meta, child)
+        pod = engine_pod(spec, token_secret, account.metadata.name, claim)
+        # Creating the Job returns only once it is Complete, so the Deployment starts after it;
+        # and every engine pod, also one that starts much later, first waits for its marker.
+        warm = None
+        if spec.warm_cache is not None and claim is not None:
+            warm = warm_cache_job(spec, spec.warm_cache, meta, token_secret, claim, child)
+            pod.init_containers = [wait_for_warm_cache(spec, spec.warm_cache)]
         rollout = f"{rollout_minutes(spec.startup_seconds)}m"
         deployment = k8s.apps.v1.Deployment(
             name,
@@ -134,7 +147,7 @@ class InferenceService(pulumi.ComponentResource):
                         labels=labels.apply(lambda own: {**own, **spec.pod_labels}),
                         annotations=_scrape(spec.engine),
                     ),
-                    spec=engine_pod(spec, token_secret, account.metadata.name, claim),
+                    spec=pod,
                 ),
             ),
             # `pulumi up` waits for the rollout: a GPU node may first have to scale up from
@@ -142,6 +155,7 @@ class InferenceService(pulumi.ComponentResource):
             # KEDA owns the replica count once it runs; Pulumi must not reset it on each update.
             opts=pulumi.ResourceOptions(
                 parent=self,
+                depends_on=[warm] if warm is not None else None,
                 ignore_changes=["spec.replicas"] if spec.autoscaling is not None else None,
                 custom_timeouts=pulumi.CustomTimeouts(create=rollout, update=rollout),
             ),
@@ -177,16 +191,17 @@ class InferenceService(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-        network_policies(spec, meta, child)
+        held = hold_requests(spec, spec.scale_from_zero, meta, deployment, service, self)
+        network_policies(spec, meta, child, held)
         public_endpoint: pulumi.Output[str] | None = None
         if spec.gateway is not None:
             upstream = pulumi.Output.concat(
                 "http://", spec.object_name(), ".", ns_name, f".svc.cluster.local:{_SERVICE_PORT}"
             )
-            public = build_gateway(spec, spec.gateway, upstream, meta, child)
+            public = build_gateway(spec, spec.gateway, upstream, meta, child, held)
             public_endpoint = public.status.apply(_load_balancer_url)
         if spec.autoscaling is not None:
-            scaled_object(spec, spec.autoscaling, meta, deployment, self)
+            scaled_object(spec, spec.autoscaling, meta, deployment, self, held)
 
         self.namespace = ns_name
         self.service_name = service.metadata.apply(lambda m: m.name or spec.object_name())

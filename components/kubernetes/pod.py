@@ -32,6 +32,8 @@ from pulumi_kubernetes.core.v1 import (
 )
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs
 
+from .streamer import StreamerPlan, streamed_request
+
 if TYPE_CHECKING:
     from .service_spec import ServiceSpec
 
@@ -152,6 +154,25 @@ def _volumes(spec: ServiceSpec, cache_claim: pulumi.Input[str] | None) -> list[V
     ]
 
 
+def _command_and_env(
+    spec: ServiceSpec, env: list[EnvVarArgs]
+) -> tuple[pulumi.Input[list[str]], pulumi.Input[list[EnvVarArgs]]]:
+    """The engine's arguments and env: from the Hub, or streamed from the bucket's folder."""
+    engine, request, extra = spec.engine, spec.request, spec.engine_args
+    if spec.streamer is None:
+        # The caller's extra arguments come last, after everything llmplane generates.
+        return [*engine.args(request), *extra], env
+
+    def streamed(plan: StreamerPlan) -> list[str]:
+        # The streamer's flags first, then the usual ones with the URI in the model's place.
+        return [*plan.args, *engine.args(streamed_request(request, plan.model)), *extra]
+
+    def with_plan_env(plan: StreamerPlan) -> list[EnvVarArgs]:
+        return [*env, *(EnvVarArgs(name=k, value=v) for k, v in sorted(plan.env.items()))]
+
+    return spec.streamer.apply(streamed), spec.streamer.apply(with_plan_env)
+
+
 def engine_pod(
     spec: ServiceSpec,
     token_secret: pulumi.Input[str] | None,
@@ -191,6 +212,7 @@ def engine_pod(
                 ),
             )
         )
+    args, env_vars = _command_and_env(spec, env)
     return PodSpecArgs(
         service_account_name=service_account,
         # The engine talks to no Kubernetes API, so it gets no token to leak.
@@ -219,10 +241,9 @@ def engine_pod(
                 # node never runs a stale or tampered local copy (layers stay cached).
                 image_pull_policy="Always",
                 command=list(engine.command),
-                # The caller's extra arguments come last, after everything llmplane generates.
-                args=[*engine.args(spec.request), *spec.engine_args],
+                args=args,
                 ports=[ContainerPortArgs(name="http", container_port=engine.port)],
-                env=env,
+                env=env_vars,
                 resources=ResourceRequirementsArgs(
                     requests={"cpu": cpu, "memory": memory},
                     limits={

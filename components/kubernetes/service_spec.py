@@ -4,19 +4,31 @@
 # postponed annotations would reach it as strings it cannot follow.
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NotRequired, Required, TypedDict
 
 import pulumi
 
 from ..cloud import image_path
+from .activator import check_scale_from_zero
+from .args import (
+    AutoscalingArgs,
+    GatewayArgs,
+    GpuTolerationArgs,
+    InferenceServiceArgs,
+    PlacementArgs,
+    ScaleFromZeroArgs,
+    WakeScheduleArgs,
+    WarmCacheArgs,
+)
 from .engines import ENGINES, EngineSpec, ServeRequest
 from .pod import (
     INSTANCE_LABEL,
     MANAGED_BY_LABEL,
     NAME_LABEL,
 )
+from .streamer import STREAMING_ENGINES, StreamerPlan, streamer_plan
+from .warm_cache import check_warm_cache
 
 __all__ = [
     "CPU_PER_GPU",
@@ -32,8 +44,10 @@ __all__ = [
     "GpuTolerationArgs",
     "InferenceServiceArgs",
     "PlacementArgs",
+    "ScaleFromZeroArgs",
     "ServiceSpec",
     "WakeScheduleArgs",
+    "WarmCacheArgs",
     "resolve",
 ]
 
@@ -52,144 +66,6 @@ MEMORY_GIB_PER_GPU = 16
 # must still be a DNS-1123 label of at most 63 characters.
 _MAX_BASE = 63 - len("-internal")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-
-
-class GpuTolerationArgs(TypedDict):
-    """A node taint the engine pods tolerate, such as the GPU pool's."""
-
-    key: str
-    """The taint key, e.g. nvidia.com/gpu."""
-    effect: NotRequired[str]
-    """The taint effect tolerated; default NoSchedule."""
-    operator: NotRequired[str]
-    """Exists (any value; the default) or Equal (the value below)."""
-    value: NotRequired[str]
-    """The taint value, for Equal."""
-
-
-class PlacementArgs(TypedDict, total=False):
-    """Where GPU pods go: node labels to select, taints to tolerate, the GPU resource to request."""
-
-    node_selector: Mapping[str, str]
-    """Node labels GPU pods must match; default: none."""
-    tolerations: Sequence[GpuTolerationArgs]
-    """Taints GPU pods tolerate; default: none."""
-    gpu_resource: str
-    """Extended resource name the device plugin advertises; default nvidia.com/gpu."""
-
-
-class AutoscalingArgs(TypedDict):
-    """KEDA scaling on the engine's queue depth, read from a Prometheus that scrapes the pods."""
-
-    prometheus_url: pulumi.Input[str]
-    """Prometheus URL KEDA queries; an Output of KEDA's install makes the scaler wait for it."""
-    monitoring_namespace: pulumi.Input[str]
-    """Namespace of the Prometheus that scrapes the engine, which its NetworkPolicy lets in."""
-
-
-class WakeScheduleArgs(TypedDict):
-    """Hours when KEDA keeps engines running whatever the queue says (its cron scaler).
-
-    This is what wakes a service that scaled to zero: at zero replicas no engine reports a queue,
-    so the queue trigger alone would never bring one back.
-    """
-
-    timezone: str
-    """IANA time zone the cron expressions are read in, e.g. Europe/Berlin."""
-    start: str
-    """Cron expression (5 fields) when the active hours begin."""
-    end: str
-    """Cron expression (5 fields) when they end."""
-    replicas: NotRequired[int]
-    """Engines kept running during the active hours; default 1."""
-
-
-class GatewayArgs(TypedDict):
-    """The public gateway: TLS and API keys in front of the engine, the only public way in."""
-
-    api_keys: pulumi.Input[str]
-    """Comma-separated API keys of at least 32 characters; kept a Pulumi secret."""
-    tls_certificate: pulumi.Input[str]
-    """PEM certificate chain the gateway presents."""
-    tls_key: pulumi.Input[str]
-    """PEM private key of the certificate; kept a Pulumi secret."""
-    object_name: NotRequired[str]
-    """Base of the gateway's object names; default `<object name>-gateway`."""
-
-
-class InferenceServiceArgs(TypedDict, total=False):
-    """What to serve and where; only model_id and placement are required."""
-
-    model_id: Required[str]
-    """Hugging Face model id to serve, e.g. Qwen/Qwen2.5-7B-Instruct."""
-    placement: Required[PlacementArgs]
-    """Where GPU pods go: node selector, tolerations, GPU resource name."""
-    namespace: pulumi.Input[str]
-    """Namespace of every object; default: the object name if create_namespace, else default."""
-    create_namespace: bool
-    """Create the namespace (with a default-deny NetworkPolicy); default False: it exists."""
-    labels: pulumi.Input[Mapping[str, str]]
-    """Labels on every object and the pods' selector; recommended name/instance labels added."""
-    object_name: str
-    """Base of every Kubernetes object's name (the Service's DNS name); default: resource name."""
-    engine: str
-    """Inference server by name: tgi, vllm or sglang; default tgi."""
-    engine_args: Sequence[str]
-    """Extra engine arguments, appended after the generated ones."""
-    revision: str
-    """Branch, tag or commit of the model repo; default: its default branch."""
-    quantize: str
-    """Quantization method (llmplane's name, e.g. awq, fp8); default: none."""
-    kv_cache_dtype: str
-    """KV cache element type: auto, bf16 or fp8; default auto (the engine's choice)."""
-    gpus: int
-    """GPUs per replica, the tensor-parallel degree; default 1."""
-    max_input_tokens: int
-    """Longest prompt accepted; default: the engine's."""
-    max_total_tokens: int
-    """Longest prompt plus answer; default: the engine's."""
-    batch_prefill_tokens: int
-    """Most prompt tokens in one prefill batch; default: the engine's."""
-    memory_fraction: float
-    """Share of GPU memory the engine may claim, 0 to 1; default: the engine's."""
-    cpu: int
-    """CPU cores per replica; default 2 per GPU."""
-    memory_gib: int
-    """Memory per replica in GiB, /dev/shm included; default 16 per GPU."""
-    shm_gib: int
-    """Size of the memory-backed /dev/shm in GiB; default 1."""
-    cache_gib: int
-    """Size limit of the weights cache in GiB; default 100."""
-    startup_seconds: int
-    """How long a pod may take to download and load the model before a restart; default 1800."""
-    replicas: int
-    """Copies `pulumi up` starts with (KEDA takes over); default max(1, min_replicas)."""
-    min_replicas: int
-    """Fewest copies KEDA scales down to, 0 for scale to zero; default 1."""
-    max_replicas: int
-    """Most copies KEDA may scale to; default max(replicas, min_replicas)."""
-    hf_token: pulumi.Input[str]
-    """Hugging Face token for gated models, mounted as a file; kept a Pulumi secret."""
-    model_gated: bool
-    """Whether the model's repo is gated on the Hub, for the policies; default: unknown."""
-    gpu_fit_checked: bool
-    """Whether the model was checked to fit the GPUs' memory, for the policies; default False."""
-    image_registry: pulumi.Input[str]
-    """Registry host/path that replaces the engine image's registry (a mirror); default: none."""
-    service_account_annotations: Mapping[str, pulumi.Input[str]]
-    """Annotations of the engine's ServiceAccount, e.g. the cloud identity it maps to."""
-    pod_labels: Mapping[str, str]
-    """Extra labels on the engine pods only, not in the selector (e.g. AKS workload identity)."""
-    internal_load_balancer: Mapping[str, str]
-    """Annotations that make the cloud's load balancer internal; default: ClusterIP only."""
-    shared_cache_class: str
-    """ReadWriteMany storage class for one weights cache all replicas share; default: per pod."""
-    autoscaling: AutoscalingArgs
-    """KEDA and Prometheus to scale on the queue; default: a fixed replica count."""
-    wake: WakeScheduleArgs
-    """Active hours when KEDA keeps copies running (needs autoscaling); default: none."""
-    gateway: GatewayArgs
-    """The public gateway's keys and certificate; default: no public endpoint."""
 
 
 @dataclass(frozen=True)
@@ -248,6 +124,12 @@ class ServiceSpec:
     """Active hours of the cron trigger; None: the queue alone."""
     gateway: GatewayArgs | None
     """The public gateway; None: no public endpoint."""
+    scale_from_zero: ScaleFromZeroArgs | None
+    """The HTTP add-on that holds requests at zero replicas; None: they fail until one runs."""
+    warm_cache: WarmCacheArgs | None
+    """The warm-cache Job's settings; None: replicas download the weights themselves."""
+    streamer: pulumi.Output[StreamerPlan] | None = None
+    """How the engine streams the weights from a bucket; None: from the Hub (or the cache)."""
 
     def object_name(self, role: str = "") -> str:
         """The Kubernetes name of one of the service's objects: `<base>` or `<base>-<role>`."""
@@ -328,6 +210,40 @@ def _replicas(name: str, args: InferenceServiceArgs) -> tuple[int, int, int]:
     return start, low, high
 
 
+def _streamer(
+    name: str, args: InferenceServiceArgs, engine: EngineSpec
+) -> pulumi.Output[StreamerPlan] | None:
+    """The streamer's plan for a weights_uri, checked now where the URI is already known."""
+    uri, account = args.get("weights_uri"), args.get("weights_account")
+    if uri is None:
+        if account is not None:
+            raise ValueError(f"InferenceService {name}: weights_account needs weights_uri")
+        return None
+    if args.get("warm_cache") is not None:
+        raise ValueError(
+            f"InferenceService {name}: weights_uri and warm_cache exclude each other (the engine "
+            "streams from the bucket, no cache is filled); remove one"
+        )
+    if engine.name not in STREAMING_ENGINES:
+        raise ValueError(
+            f"InferenceService {name}: engine {engine.name!r} cannot stream weights_uri; only "
+            f"{' and '.join(STREAMING_ENGINES)} have the Run:ai Model Streamer (TGI has no such "
+            "loader)"
+        )
+    # Clients keep calling the Hub id, whatever the engine loads from.
+    served = args["model_id"]
+
+    def plan(values: list[str | None]) -> StreamerPlan:
+        try:
+            return streamer_plan(engine.name, str(values[0]), served, azure_account=values[1])
+        except ValueError as error:
+            raise ValueError(f"InferenceService {name}: {error}") from None
+
+    if isinstance(uri, str) and (account is None or isinstance(account, str)):
+        plan([uri, account])  # fail at construction, not later inside an apply
+    return pulumi.Output.all(uri, account).apply(plan)
+
+
 def resolve(name: str, args: InferenceServiceArgs) -> ServiceSpec:
     """Apply the defaults and derive the names; raise ValueError on args Kubernetes would refuse."""
     base = _object_base(name, args.get("object_name"))
@@ -336,6 +252,10 @@ def resolve(name: str, args: InferenceServiceArgs) -> ServiceSpec:
     create = args.get("create_namespace", False)
     if args.get("wake") is not None and args.get("autoscaling") is None:
         raise ValueError(f"InferenceService {name}: wake needs autoscaling (KEDA runs it)")
+    check_scale_from_zero(name, args.get("scale_from_zero"), args.get("autoscaling") is not None)
+    warm = args.get("warm_cache")
+    if warm is not None:
+        check_warm_cache(name, warm, args.get("shared_cache_class"))
     gateway = args.get("gateway")
     gateway_base = gateway.get("object_name") if gateway is not None else None
     if gateway_base is not None and (
@@ -382,4 +302,7 @@ def resolve(name: str, args: InferenceServiceArgs) -> ServiceSpec:
         autoscaling=args.get("autoscaling"),
         wake=args.get("wake"),
         gateway=gateway,
+        scale_from_zero=args.get("scale_from_zero"),
+        warm_cache=warm,
+        streamer=_streamer(name, args, engine),
     )

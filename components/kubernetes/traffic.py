@@ -17,10 +17,13 @@ from pulumi_kubernetes.networking.v1 import (
     NetworkPolicySpecArgs,
 )
 
+from .addons import INTERCEPTOR_LABELS
 from .pod import INSTANCE_LABEL
 
 if TYPE_CHECKING:
+    from .activator import HeldRoute
     from .service_spec import AutoscalingArgs, ServiceSpec
+    from .streamer import StreamerPlan
 
 __all__ = [
     "CLIENT_LABEL",
@@ -53,8 +56,13 @@ def _namespace(name: pulumi.Input[str]) -> LabelSelectorArgs:
     return LabelSelectorArgs(match_labels={"kubernetes.io/metadata.name": name})
 
 
-def network_policies(spec: ServiceSpec, meta: Meta, opts: pulumi.ResourceOptions) -> None:
-    """Deny everything in a namespace the service owns, then open the paths the engine needs."""
+def network_policies(
+    spec: ServiceSpec, meta: Meta, opts: pulumi.ResourceOptions, held: HeldRoute | None = None
+) -> None:
+    """Deny everything in a namespace the service owns, then open the paths the engine needs.
+
+    With `held` (from activator.hold_requests), KEDA's interceptor forwards the requests it held.
+    """
     name = spec.name
     if spec.create_namespace:
         # Only in a namespace it created: in one it shares, a namespace-wide deny would cut off
@@ -87,9 +95,32 @@ def network_policies(spec: ServiceSpec, meta: Meta, opts: pulumi.ResourceOptions
                 pod_selector=LabelSelectorArgs(match_labels=spec.labels.apply(gateway_labels))
             )
         )
+    if held is not None:
+        callers.append(
+            NetworkPolicyPeerArgs(
+                namespace_selector=_namespace(held.namespace),
+                pod_selector=LabelSelectorArgs(match_labels=INTERCEPTOR_LABELS),
+            )
+        )
     if spec.internal_load_balancer is not None:
         # The internal load balancer delivers clients of the private network.
         callers += [NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=c)) for c in PRIVATE_RANGES]
+    egress = [
+        NetworkPolicyEgressRuleArgs(
+            to=[NetworkPolicyPeerArgs(namespace_selector=_namespace("kube-system"))],
+            ports=[
+                NetworkPolicyPortArgs(port=53, protocol="UDP"),
+                NetworkPolicyPortArgs(port=53, protocol="TCP"),
+            ],
+        ),
+        # Weights and tokenizers come from the Hugging Face Hub over HTTPS.
+        NetworkPolicyEgressRuleArgs(
+            to=[
+                NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr="0.0.0.0/0", except_=[METADATA_IP]))
+            ],
+            ports=[NetworkPolicyPortArgs(port=443, protocol="TCP")],
+        ),
+    ]
     k8s.networking.v1.NetworkPolicy(
         f"{name}-engine",
         metadata=meta(spec.object_name("traffic")),
@@ -97,24 +128,7 @@ def network_policies(spec: ServiceSpec, meta: Meta, opts: pulumi.ResourceOptions
             pod_selector=LabelSelectorArgs(match_labels=spec.labels),
             policy_types=["Ingress", "Egress"],
             ingress=[NetworkPolicyIngressRuleArgs(from_=callers, ports=http)],
-            egress=[
-                NetworkPolicyEgressRuleArgs(
-                    to=[NetworkPolicyPeerArgs(namespace_selector=_namespace("kube-system"))],
-                    ports=[
-                        NetworkPolicyPortArgs(port=53, protocol="UDP"),
-                        NetworkPolicyPortArgs(port=53, protocol="TCP"),
-                    ],
-                ),
-                # Weights and tokenizers come from the Hugging Face Hub over HTTPS.
-                NetworkPolicyEgressRuleArgs(
-                    to=[
-                        NetworkPolicyPeerArgs(
-                            ip_block=IPBlockArgs(cidr="0.0.0.0/0", except_=[METADATA_IP])
-                        )
-                    ],
-                    ports=[NetworkPolicyPortArgs(port=443, protocol="TCP")],
-                ),
-            ],
+            egress=_with_bucket_egress(spec, egress),
         ),
         opts=opts,
     )
@@ -143,8 +157,13 @@ def scaled_object(
     meta: Meta,
     deployment: k8s.apps.v1.Deployment,
     parent: pulumi.Resource,
+    held: HeldRoute | None = None,
 ) -> k8s.apiextensions.CustomResource:
-    """Scale on the engine's queue depth from Prometheus; never on CPU."""
+    """Scale on the engine's queue depth from Prometheus; never on CPU.
+
+    With `held`, requests the interceptor holds wake the engine too: at zero replicas no engine
+    reports a queue, but the add-on's scaler counts what waits for one.
+    """
     namespace = deployment.metadata.apply(lambda m: m.namespace or "")
     instance = spec.labels.apply(lambda labels: labels[INSTANCE_LABEL])
     trigger: Mapping[str, object] = {
@@ -169,6 +188,8 @@ def scaled_object(
                 },
             }
         )
+    if held is not None:
+        triggers.append(held.trigger)
     return k8s.apiextensions.CustomResource(
         f"{spec.name}-scaler",
         api_version="keda.sh/v1alpha1",
@@ -184,3 +205,36 @@ def scaled_object(
         },
         opts=pulumi.ResourceOptions(parent=parent),
     )
+
+
+# GKE's metadata server, where Workload Identity hands a pod its Google credentials: allowed only
+# for a gs:// bucket, since on EKS and AKS the same address would hand out node credentials.
+# https://cloud.google.com/kubernetes-engine/docs/how-to/network-policy ("Requirements and
+# limitations": with Workload Identity, allow 169.254.169.252/32 port 988; on Dataplane V2,
+# 169.254.169.254/32 port 80).
+GKE_METADATA = (("169.254.169.252/32", 988), ("169.254.169.254/32", 80))
+
+
+def _with_bucket_egress(
+    spec: ServiceSpec, egress: list[NetworkPolicyEgressRuleArgs]
+) -> pulumi.Input[list[NetworkPolicyEgressRuleArgs]]:
+    """The engine's egress, plus GKE's metadata server when it streams weights from gs://."""
+    if spec.streamer is None:
+        return egress
+
+    def rules(plan: StreamerPlan) -> list[NetworkPolicyEgressRuleArgs]:
+        if not plan.model.startswith("gs://"):
+            # S3 and Blob are HTTPS, already open; IRSA and Entra tokens come over HTTPS too.
+            return egress
+        return [
+            *egress,
+            *(
+                NetworkPolicyEgressRuleArgs(
+                    to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=cidr))],
+                    ports=[NetworkPolicyPortArgs(port=port, protocol="TCP")],
+                )
+                for cidr, port in GKE_METADATA
+            ),
+        ]
+
+    return spec.streamer.apply(rules)

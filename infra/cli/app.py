@@ -15,11 +15,14 @@ from ..offline.process import exit_without_teardown, no_cyclic_collection
 from .check import check
 from .endpoint import bench, smoke
 from .grammar import (
+    JsonFlag,
     StackNames,
     StacksDir,
+    TableOrJson,
     command_path,
     error_line,
     in_kernel_fs,
+    output_format,
     plan_files,
     plan_texts,
     plans_json,
@@ -76,8 +79,10 @@ def _options(
 def plan(
     stacks: StackNames = None,
     stacks_dir: StacksDir = Path("stacks"),
+    fmt: TableOrJson = "table",
     as_json: Annotated[
-        bool, typer.Option("--json", help='Print {"stacks": [Plan, ...]} as JSON.')
+        bool,
+        typer.Option("--json", help='Print {"stacks": [Plan, ...]} as JSON: --format json.'),
     ] = False,
     show_all: Annotated[
         bool,
@@ -96,7 +101,7 @@ def plan(
 ) -> None:
     """Plan stacks offline: every resource, its inputs and dependencies, with secrets redacted."""
     texts = plan_texts(stack_files(stacks or [], stacks_dir), use_cache=not no_cache)
-    if as_json:
+    if output_format(fmt, as_json) == "json":
         emit(plans_json(texts))
         return
     for stack_plan in map(json.loads, texts):
@@ -115,10 +120,11 @@ def graph(
             help="mermaid (a flowchart), dot (Graphviz) or json (nodes and edges).",
         ),
     ] = "mermaid",
+    as_json: JsonFlag = False,
 ) -> None:
     """Print a stack's resources and their dependencies: Mermaid, Graphviz DOT or JSON."""
     (stack_plan,) = plan_files(stack_files([stack], stacks_dir))
-    sys.stdout.write(GRAPH_FORMATS[fmt](stack_plan))
+    sys.stdout.write(GRAPH_FORMATS[output_format(fmt, as_json)](stack_plan))
 
 
 @app.command()

@@ -14,6 +14,7 @@ import typer
 
 from ..config.errors import EndpointError
 from ..endpoint.target import DEFAULT_TOKEN_ENV, Target, resolve_target
+from .grammar import JsonFlag, TableOrJson, output_format
 
 if TYPE_CHECKING:
     from ..endpoint.client import Failure
@@ -69,7 +70,6 @@ TimeoutOption = Annotated[
     float,
     typer.Option("--timeout", min=0.01, help="Seconds without an answer before a request fails."),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
 def smoke(
@@ -93,15 +93,22 @@ def smoke(
     max_new_tokens: Annotated[
         int, typer.Option("--max-new-tokens", min=1, help="Tokens per test generation.")
     ] = 16,
-    as_json: JsonOption = False,
+    fmt: TableOrJson = "table",
+    as_json: JsonFlag = False,
 ) -> None:
     """Check a live endpoint: health, model, generation, chat and streams via huggingface_hub."""
     from ..endpoint.smoke import smoke as run_smoke
 
     target = _target(url, stack, outputs, stacks_dir, engine, model, token_env, wait)
     with _waiting(target) as on_wait:
-        report = run_smoke(target, timeout=timeout, max_new_tokens=max_new_tokens, on_wait=on_wait)
-    if as_json:
+        report = run_smoke(
+            target,
+            timeout=timeout,
+            max_new_tokens=max_new_tokens,
+            on_wait=on_wait,
+            budget=_cold_start_estimate(target),
+        )
+    if output_format(fmt, as_json) == "json":
         _emit(target, json.dumps(report.to_json(), indent=2, sort_keys=True))
     else:
         _emit(
@@ -114,6 +121,9 @@ def smoke(
             retried = check.attempts > 1 and check.status == "ok"
             attempts = f" ({check.attempts} attempts)" if retried else ""
             _emit(target, f"  {check.status:8} {check.name:16} {check.detail}{attempts}")
+        ready = report.budget_line()
+        if ready is not None:
+            _emit(target, f"  {ready}")
         if report.failed is None:
             skipped = sum(1 for c in report.checks if c.status == "skipped")
             passed = len(report.checks) - skipped
@@ -121,6 +131,13 @@ def smoke(
     failure = report.failure_line()
     if failure is not None:
         raise EndpointError(failure)
+
+
+def _cold_start_estimate(target: Target) -> float | None:
+    """The stack's cold-start estimate (its `gpu` output), to compare the measured wait with."""
+    cold = (target.gpu or {}).get("coldStart")
+    total = cold.get("totalSeconds") if isinstance(cold, dict) else None
+    return float(total) if isinstance(total, int | float) else None
 
 
 def bench(
@@ -161,7 +178,8 @@ def bench(
             help="Exit 1 when a larger share of requests fails (the report prints anyway).",
         ),
     ] = 0.01,
-    as_json: JsonOption = False,
+    fmt: TableOrJson = "table",
+    as_json: JsonFlag = False,
 ) -> None:
     """Load a live endpoint with streamed chat completions: latency, TTFT, tokens/s, errors."""
     from ..endpoint.loadtest import (
@@ -196,7 +214,7 @@ def bench(
     with _progress(requests) as on_done:
         run = run_load(target, served, spec, on_done)
     document = summarize(run, target, ready.engine, target.model or served, spec)
-    if as_json:
+    if output_format(fmt, as_json) == "json":
         _emit(target, json.dumps(document, indent=2, sort_keys=True))
     else:
         for line in report_lines(document):

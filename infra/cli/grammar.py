@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast
 
 import typer
 
@@ -35,6 +35,26 @@ StacksDir = Annotated[
     Path,
     typer.Option("--stacks-dir", help="Folder holding the Pulumi.<stack>.yaml files."),
 ]
+FormatName = TypeVar("FormatName", bound=str)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON: the same as --format json.")]
+"""`--json`, on every command that prints a report: a shorthand for `--format json`."""
+
+
+TableOrJson = Annotated[
+    Literal["table", "json"],
+    typer.Option("--format", case_sensitive=False, help="table (for people) or json."),
+]
+"""`--format` of a command whose report has no markdown form."""
+
+
+def output_format(fmt: FormatName, as_json: bool) -> FormatName:
+    """The format a command prints: `--json` wins, as the shorthand for `--format json`.
+
+    Every `--format` it is used with offers `json`.
+    """
+    return cast(FormatName, "json") if as_json else fmt
+
+
 StackNames = Annotated[
     list[str] | None,
     typer.Argument(help="Stack names or paths to stack files; default: every stack."),

@@ -67,6 +67,28 @@ def _folded(siblings: Sequence[dict[str, Any]], show_all: bool) -> list[tuple[st
     return lines
 
 
+# What KEDA's HTTP add-on creates for a service whose requests it holds at zero replicas.
+_HELD = "kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject"
+
+
+def cold_start_of(stack_plan: Plan) -> Mapping[str, Any] | None:
+    """The stack's cold-start estimate, from its `gpu` output; None when the model is unknown."""
+    gpu = stack_plan["outputs"].get("gpu")
+    cold = gpu.get("coldStart") if isinstance(gpu, Mapping) else None
+    return cold if isinstance(cold, Mapping) else None
+
+
+def cold_start_line(stack_plan: Plan) -> str | None:
+    """`cold start ≈ 583 s (estimate): GPU node 300 s + …`, and whether requests are held."""
+    cold = cold_start_of(stack_plan)
+    if cold is None:
+        return None
+    line = str(cold["summary"])
+    if any(resource["type"] == _HELD for resource in stack_plan["resources"]):
+        return f"{line}; at zero replicas requests are held up to {cold['timeoutSeconds']} s"
+    return line
+
+
 def plan_tree(stack_plan: Plan, show_all: bool = False) -> Tree:
     """A rich tree of components and resources, with counts, for one stack."""
     resources: list[dict[str, Any]] = stack_plan["resources"]
@@ -109,6 +131,9 @@ def plan_tree(stack_plan: Plan, show_all: bool = False) -> Tree:
             text = f"{finding['enforcement']} {finding['policy']} ({where}): {finding['message']}"
             # Wrapped, not cut: a finding's message is what the reader needs whole.
             branch.add(escape(text))
+    cold = cold_start_line(stack_plan)
+    if cold is not None:
+        tree.add(escape(cold))
     monthly = stack_plan["cost"]["monthly"]
     if monthly["max"]:
         tree.add(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Annotated, Any
-
-import typer
+from typing import Any
 
 from ..config.errors import SettingsError
 from ..sizing.architecture import Architecture
@@ -30,6 +28,7 @@ from ..sizing.fit import (
 )
 from ..sizing.models import resolve
 from ..sizing.quantization import engine_reads
+from .grammar import JsonFlag, TableOrJson, output_format
 from .reports import ESTIMATE, assumptions_line, rich_table
 from .sizing import (
     ConcurrencyOption,
@@ -98,7 +97,8 @@ def size(
     concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
     quantize: QuantizeOption = None,
     kv_cache_dtype: KvDtypeOption = "auto",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    fmt: TableOrJson = "table",
+    as_json: JsonFlag = False,
 ) -> None:
     """Size a model from its config.json: weights, KV cache, GPUs and engine flags (estimates)."""
     arch = resolve(model, model_config)
@@ -116,7 +116,7 @@ def size(
             "or use a quantized checkpoint of the model",
         )
     document = _size_document(name, arch, workload, fits, layouts)
-    if as_json:
+    if output_format(fmt, as_json) == "json":
         emit(json.dumps(document, indent=2, sort_keys=True))
         return
     family = f"{arch.family}, family inferred" if arch.family_inferred else arch.family

@@ -27,7 +27,8 @@ from ..sizing.measured import Measured, read_measured
 from ..sizing.models import resolve
 from ..sizing.quantization import QUANTIZED_BITS
 from ..sizing.quantization import check as check_quantize
-from .grammar import StackNames, StacksDir, one_of, plan_files, stack_files
+from .grammar import JsonFlag, StackNames, StacksDir, one_of, output_format, plan_files, stack_files
+from .plan_view import cold_start_line, cold_start_of
 from .reports import (
     Format,
     compare_header,
@@ -151,6 +152,7 @@ def compare_command(
         str | None, typer.Option("--regions", help="Comma-separated regions; default: all.")
     ] = None,
     fmt: FormatOption = "table",
+    as_json: JsonFlag = False,
     plot: Annotated[
         Path | None,
         typer.Option("--plot", help="Also write a bar chart of $/month (.png, .svg or .pdf)."),
@@ -198,7 +200,7 @@ def compare_command(
         from .plot import write_chart
 
         write_chart(plot, [(name, rows) for name, _, _, rows in results], spot)
-    _print_comparison(results, spot, fmt, measured, replicas)
+    _print_comparison(results, spot, output_format(fmt, as_json), measured, replicas)
 
 
 def _check_measured_used(
@@ -262,12 +264,20 @@ def cost(
     stacks: StackNames = None,
     stacks_dir: StacksDir = Path("stacks"),
     fmt: FormatOption = "table",
+    as_json: JsonFlag = False,
 ) -> None:
-    """Price stacks' plans: each resource's cost components and monthly totals (estimates)."""
+    """Price stacks' plans: each resource's cost components and monthly totals (estimates).
+
+    Each stack also shows its cold start: the seconds from a request at zero replicas to the
+    first token, part by part (an estimate).
+    """
     plans = plan_files(stack_files(stacks or [], stacks_dir))
-    if fmt == "json":
+    if output_format(fmt, as_json) == "json":
         # The shape of `plan --json` and `check --format json`: one entry per stack.
-        documents = [{"stack": plan["stack"], "cost": plan["cost"]} for plan in plans]
+        documents = [
+            {"stack": plan["stack"], "cost": plan["cost"], "coldStart": cold_start_of(plan)}
+            for plan in plans
+        ]
         emit(json.dumps({"stacks": documents}, indent=2, sort_keys=True))
         return
     for stack_plan in plans:
@@ -276,6 +286,9 @@ def cost(
             emit(rendered)
         else:
             _out.print(rendered)
+        cold = cold_start_line(stack_plan)
+        if cold is not None:
+            emit(f"{cold}\n" if fmt == "markdown" else cold)
 
 
 # --- prices import ------------------------------------------------------------------------

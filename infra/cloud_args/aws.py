@@ -52,6 +52,7 @@ def aws_args(settings: AwsStack, workload: Workload | None = None) -> EksGpuClus
         spot_fallbacks=tuple(interchangeable(pool.shape)[:SPOT_FALLBACKS]) if pool.spot else (),
         mirror_credentials=mirror_credentials(settings),
         workload=workload,
+        weights_bucket=settings.weights.bucket,
     )
 
 

@@ -50,6 +50,7 @@ def azure_args(settings: AzureStack, workload: Workload | None = None) -> AksGpu
         ),
         mirror_credentials=mirror_credentials(settings),
         workload=workload,
+        weights_bucket=settings.weights.bucket,
     )
 
 

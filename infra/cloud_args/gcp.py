@@ -42,6 +42,7 @@ def gcp_args(settings: GcpStack, workload: Workload | None = None) -> GkeGpuClus
         network=GcpNetworkSpec(cidr=settings.network.cidr),
         mirror_credentials=mirror_credentials(settings),
         workload=workload,
+        weights_bucket=settings.weights.bucket,
     )
 
 

@@ -181,3 +181,29 @@ class ReplicaSettings(Spec):
                 "activeHours.replicas", self.active_hours.replicas, "replicas.max", self.max
             )
         return self
+
+
+class WeightsSettings(Spec):
+    """Where a managed cluster's engine reads the model weights from."""
+
+    warm_cache: bool = Field(
+        default=True,
+        description="fill the shared weights cache with a Job at deploy time, so that no "
+        "replica downloads from the Hub (false: the first replica downloads them itself)",
+    )
+    bucket: bool = Field(
+        default=False,
+        description="vLLM and SGLang: stream the weights with the Run:ai model streamer from a "
+        "private, KMS-encrypted bucket llmplane creates (you upload the model snapshot to it)",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if self.bucket and "warm_cache" in self.model_fields_set and self.warm_cache:
+            raise rule_error(
+                "warmCache",
+                "is true, but with weights.bucket the engine streams the weights from the bucket "
+                "and reads no cache",
+                "remove weights.warmCache, or set weights.bucket: false",
+            )
+        return self

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from llmplane.components.kubernetes.engines import ENGINES, Engine
+from llmplane.components.kubernetes.streamer import STREAMING_ENGINES
 from llmplane.components.naming import REQUIRED_TAGS, TAG_KEY_PATTERN, TAG_VALUE_PATTERN
 
 from .clouds import (
@@ -34,7 +35,13 @@ from .clouds import (
     NetworkSettings,
 )
 from .errors import choices
-from .models import ExistingGpuSettings, ManagedGpuSettings, ModelSettings, ReplicaSettings
+from .models import (
+    ExistingGpuSettings,
+    ManagedGpuSettings,
+    ModelSettings,
+    ReplicaSettings,
+    WeightsSettings,
+)
 from .types import Spec, any_case, rule_error
 
 Cloud = Literal["aws", "azure", "gcp", "kubernetes"]
@@ -194,6 +201,20 @@ class ManagedStackBase(StackBase):
         default=None,
         description="access token on the engine image's public registry (a Pulumi secret)",
     )
+    weights: WeightsSettings = Field(
+        default_factory=WeightsSettings,
+        description="where the engine reads the weights: a warm shared cache, or a bucket",
+    )
+
+    @model_validator(mode="after")
+    def _streamer_engine(self) -> Self:
+        if self.weights.bucket and self.engine not in STREAMING_ENGINES:
+            raise rule_error(
+                "weights.bucket",
+                f"is true, but {self.engine} cannot stream weights with the Run:ai model streamer",
+                f"use llmplane:engine {' or '.join(STREAMING_ENGINES)}, or remove weights.bucket",
+            )
+        return self
 
     @model_validator(mode="after")
     def _mirror_credentials_paired(self) -> Self:

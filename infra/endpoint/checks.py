@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 
 PROMPT = "Name the three primary colours."
 CHECKS = ("health", "model", "generate", "generate-stream", "chat", "chat-stream", "metrics")
+# KEDA's interceptor answers 504 when no engine got ready within its hold, and that hold is the
+# stack's cold-start budget: a GPU node from zero, the image, the model load.
+SCALE_FROM_ZERO_HINT = (
+    "a stack scaling from zero may still be starting its GPU node and engine; pass --wait "
+    "SECONDS of at least its cold-start budget, which is also how long it holds a request"
+)
 
 
 @dataclass
@@ -107,10 +113,15 @@ class Checks:
                 return f"{detail}: it wants an API key; export {DEFAULT_TOKEN_ENV}=<key>"
             return f"{detail}: the key ({target.auth}) was refused"
         if failure.not_ready and attempts > 1:
-            return (
+            waited = (
                 f"still {detail} after {attempts} attempts over {target.wait_seconds:g} s "
-                f"(wait budget: {target.wait_source}); pass --wait SECONDS to wait longer"
+                f"(wait budget: {target.wait_source})"
             )
+            if failure.kind == "http-504":
+                return f"{waited}; {SCALE_FROM_ZERO_HINT}"
+            return f"{waited}; pass --wait SECONDS to wait longer"
+        if failure.kind == "http-504":
+            return f"{detail}: {SCALE_FROM_ZERO_HINT}"
         if name == "model" and failure.kind == "http-404" and self.engine:
             return f"{detail}: is it a {self.engine} endpoint? pass --engine to say"
         return detail

@@ -19,9 +19,10 @@ Behaviours of huggingface_hub (2.4, read from its source) that shape this module
 from __future__ import annotations
 
 import json
+import re
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -31,9 +32,22 @@ from .target import Target
 if TYPE_CHECKING:
     from huggingface_hub import AsyncInferenceClient, InferenceClient
 
+# Target.redact: the target's own secrets out of a text.
+Redact = Callable[[str], str]
+
 # The endpoint is up but not serving yet (loading, a rollout, a load balancer catching up).
 NOT_READY_STATUSES = frozenset({429, 502, 503, 504})
 EXCERPT_CHARS = 160
+# Longer than this, a body that is not JSON is a page (HTML, a stack trace), not a message.
+PLAIN_BODY_CHARS = 200
+# What a credential looks like when a server echoes one: a Bearer value, a Hugging Face or
+# OpenAI-style key, a PEM block, `key=value` / `token: value`, or a long unbroken run of
+# token characters. A message with any of these is dropped whole, never shown.
+_SECRET_LIKE = re.compile(
+    r"(?i)bearer\s+[\w.~+/-]{8,}|\bhf_[A-Za-z0-9]{6,}|\bsk-[\w-]{6,}|-----BEGIN"
+    r"|\b(?:api[_-]?key|access[_-]?key|token|secret|password|passwd)\s*[:=]"
+    r"|[A-Za-z0-9_+=-]{32,}"
+)
 
 
 class Malformed(Exception):
@@ -105,7 +119,7 @@ def probe(target: Target, path: str, timeout: float) -> str:
     headers = {} if target.token is None else {"authorization": f"Bearer {target.token}"}
     response = get_session().get(target.url + path, headers=headers, timeout=timeout)
     if response.status_code != 200:
-        raise StatusError(response.status_code, _body_message(_text(response)))
+        raise StatusError(response.status_code, _body_message(_text(response), target.redact))
     return _text(response)
 
 
@@ -134,7 +148,7 @@ def _classify(error: BaseException, target: Target) -> Failure:
         return Failure(f"http-{error.status}", detail, error.status in NOT_READY_STATUSES)
     status = _status(chain)
     if status is not None:
-        excerpt = _server_message(chain)
+        excerpt = _server_message(chain, target.redact)
         detail = f"HTTP {status}" + (f": {excerpt}" if excerpt else "")
         return Failure(f"http-{status}", detail, status in NOT_READY_STATUSES)
     if any(isinstance(e, TimeoutError) for e in chain):
@@ -193,32 +207,52 @@ def _attribute(value: Any, name: str) -> Any:
         return None
 
 
-def _server_message(chain: list[BaseException]) -> str:
-    """What the server said: TGI's error text, or the `error`/`message` field of the body."""
+def _server_message(chain: list[BaseException], redact: Redact) -> str:
+    """What the server said: TGI's text, a JSON body's message, or a short plain-text body."""
+    # The plain text is e.g. KEDA's interceptor's `Gateway Timeout` (Go's http.Error).
     for error in chain:
         if any(cls.__name__ == "TextGenerationError" for cls in type(error).__mro__):
-            return _excerpt(str(error))
+            return _shown(str(error), redact)
     for error in chain:
         response = _attribute(error, "response")
-        message = _body_message(_text(response), raw=False) if response is not None else ""
+        if response is None:
+            continue
+        message = _body_message(_text(response), redact, raw=False)
         if message:
             return message
     return ""
 
 
-def _body_message(body: str, raw: bool = True) -> str:
-    """The `error` or `message` of a JSON error body (OpenAI's nests it); else the body itself."""
+def _body_message(body: str, redact: Redact, raw: bool = True) -> str:
+    """A JSON body's `error`/`message` (OpenAI's nests it), short plain text, or with `raw` any."""
     try:
         document = json.loads(body)
     except ValueError:
-        return _excerpt(body) if raw else ""
+        return _plain_message(body, redact) or (_shown(body, redact) if raw else "")
     if isinstance(document, dict):
         message = document.get("error") or document.get("message") or document.get("detail")
         if isinstance(message, dict):
             message = message.get("message")
         if isinstance(message, str):
-            return _excerpt(message)
-    return _excerpt(body) if raw else ""
+            return _shown(message, redact)
+    return _shown(body, redact) if raw else ""
+
+
+def _plain_message(body: str, redact: Redact) -> str:
+    """A short body that is plain text (not a page), as one line; "" for anything else."""
+    text = body.strip()
+    if not text or len(text) > PLAIN_BODY_CHARS or text.startswith("<"):
+        return ""
+    return _shown(text, redact)
+
+
+def _shown(text: str, redact: Redact) -> str:
+    """Server text as one bounded line; "" if it has control characters or looks secret."""
+    # The target's own secrets go first, so that an echo of them reads as [redacted], not as "".
+    line = " ".join(redact(text).split())
+    if not line.isprintable() or _SECRET_LIKE.search(line):
+        return ""
+    return _excerpt(line)
 
 
 def _text(response: Any) -> str:

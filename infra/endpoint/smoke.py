@@ -16,9 +16,15 @@ The checks run in order and stop at the first failure:
 After health, a request still retries while it meets 429, 502, 503 or 504 (a load balancer
 catching up), within the same budget; any other failure fails the check at once.
 
+The report records how long the endpoint took to answer ready, from the start of waiting to
+its first successful response, so that it can be set against the cold-start estimate
+(sizing/coldstart.py); given that budget, it also says whether the endpoint came up within it.
+
 JSON (`llmplane smoke --json`): {"url", "stack", "engine", "model" (expected), "servedModel",
-"auth", "waitSeconds", "passed", "failure" (the one line, or null), "checks": [{"name",
-"status": ok|failed|skipped, "detail", "seconds", "attempts", "ttftSeconds", "outputTokens"}]}.
+"auth", "waitSeconds", "readySeconds" (measured; null if it never answered), "budgetSeconds"
+(the estimate compared against, or null), "withinBudget" (null without both), "passed",
+"failure" (the one line, or null), "checks": [{"name", "status": ok|failed|skipped, "detail",
+"seconds", "attempts", "ttftSeconds", "outputTokens"}]}.
 """
 
 from __future__ import annotations
@@ -44,6 +50,30 @@ class SmokeReport:
     engine: str | None
     served_model: str | None = None
     checks: list[Check] = field(default_factory=list)
+    ready_seconds: float | None = None
+    """Measured: from the start of waiting to the first ready response; None if none came."""
+    budget_seconds: float | None = None
+    """The cold-start estimate to compare it with, when one was given."""
+
+    @property
+    def within_budget(self) -> bool | None:
+        """Whether the endpoint was ready within the budget; None without both figures."""
+        if self.ready_seconds is None or self.budget_seconds is None:
+            return None
+        return self.ready_seconds <= self.budget_seconds
+
+    def budget_line(self) -> str | None:
+        """The measured time to ready against the budget, in one line; None without a budget."""
+        if self.budget_seconds is None:
+            return None
+        budget = f"{self.budget_seconds:.0f} s cold-start estimate"
+        if self.ready_seconds is None:
+            return f"never ready, so not compared with the {budget}"
+        ready, share = self.ready_seconds, self.ready_seconds / max(self.budget_seconds, 1e-9)
+        if self.within_budget:
+            return f"ready after {ready:.1f} s, within the {budget} ({share:.0%} of it)"
+        over = ready - self.budget_seconds
+        return f"ready after {ready:.1f} s, {over:.1f} s over the {budget} ({share:.0%} of it)"
 
     @property
     def failed(self) -> Check | None:
@@ -69,6 +99,9 @@ class SmokeReport:
             "servedModel": self.served_model,
             "auth": self.target.auth,
             "waitSeconds": self.target.wait_seconds,
+            "readySeconds": None if self.ready_seconds is None else round(self.ready_seconds, 3),
+            "budgetSeconds": self.budget_seconds,
+            "withinBudget": self.within_budget,
             "passed": self.failed is None,
             "failure": self.failure_line(),
             "checks": [check.to_json() for check in self.checks],
@@ -85,12 +118,20 @@ def smoke(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     on_wait: Callable[[Failure, float, float], None] = lambda *_: None,
+    budget: float | None = None,
 ) -> SmokeReport:
-    """Run the checks (all, or the first few) in order; the report says how each went."""
+    """Run the checks (all, or the first few) in order; the report says how each went.
+
+    budget: the cold-start estimate (seconds) to set the measured time to ready against.
+    """
     check_online()
-    deadline = clock() + target.wait_seconds
-    waiter = Waiter(target, deadline, backoff or Backoff(), clock, sleep, on_wait)
+    started = clock()
+    waiter = Waiter(
+        target, started + target.wait_seconds, backoff or Backoff(), clock, sleep, on_wait, started
+    )
     with inference_client(target, timeout) as client:
         checker = Checks(target, client, waiter, timeout, max_new_tokens, engine=target.engine)
         done = checker.run(checks)
-    return SmokeReport(target, checker.engine, checker.served_model, done)
+    return SmokeReport(
+        target, checker.engine, checker.served_model, done, waiter.ready_seconds, budget
+    )

@@ -219,4 +219,7 @@ def _wait(stack: str, stacks_dir: Path, wait: float | None) -> tuple[float, str]
     from ..sizing.serving import serving_for
 
     serving = serving_for(parse(*read_stack_file(path)))
+    if serving.cold_start is not None:
+        # From zero replicas: a GPU node, the image, the weights and the warm-up, with a margin.
+        return float(serving.cold_start.timeout_seconds), f"the cold-start budget of {path}"
     return float(serving.startup_seconds), f"the startup budget of {path}"

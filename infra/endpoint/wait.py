@@ -44,6 +44,17 @@ class Waiter:
     clock: Callable[[], float]
     sleep: Callable[[float], None]
     on_wait: Callable[[Failure, float, float], None]
+    started: float | None = None
+    """When waiting began (clock time); None: the first call starts the clock."""
+    ready_at: float | None = None
+    """When a call first succeeded: the endpoint's first ready answer."""
+
+    @property
+    def ready_seconds(self) -> float | None:
+        """Seconds from the start of waiting to the first ready answer; None before one."""
+        if self.started is None or self.ready_at is None:
+            return None
+        return self.ready_at - self.started
 
     def call(self, action: Callable[[], T], *, startup: bool) -> tuple[T, int]:
         """The action's result and the attempts it took; WaitFailed once waiting cannot help.
@@ -52,10 +63,12 @@ class Waiter:
         worth waiting for too, not only statuses that say "not now".
         """
         attempt = 0
+        if self.started is None:
+            self.started = self.clock()
         while True:
             attempt += 1
             try:
-                return action(), attempt
+                result = action()
             except Exception as error:
                 failure = classify(error, self.target)
                 # Before the endpoint is healthy anything transient is worth waiting for; after,
@@ -67,3 +80,7 @@ class Waiter:
                 pause = min(self.backoff.delay(attempt), remaining)
                 self.on_wait(failure, pause, remaining)
                 self.sleep(pause)
+                continue
+            if self.ready_at is None:
+                self.ready_at = self.clock()
+            return result, attempt

@@ -6,29 +6,24 @@ ASSUMPTIONS in workload.py), not a measurement; outputs say so and list the assu
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 from ..config.errors import SettingsError
 from .architecture import Architecture
 from .catalog import Gpu, Shape, gpu_of
+from .coldstart import probe_budget
 from .quantization import served_scheme, stored_bytes
 from .workload import (
     ACTIVATION_BYTES,
     ASSUMPTIONS,
     DEFAULT_CONCURRENCY,
-    DOWNLOAD_MB_S,
     ETA,
     FIT_MARGIN,
     KV_BYTES,
     KV_CACHE_DTYPES,
-    LOAD_GB_S,
     MAX_PIPELINE_NODES,
     MEMORY_FRACTION,
-    MIN_STARTUP_SECONDS,
     OVERHEAD_GIB,
-    STARTUP_MARGIN,
-    WARMUP_SECONDS,
     KvCacheDtype,
     Workload,
     workload_for,
@@ -332,13 +327,18 @@ def shm_gib(shards: int) -> int:
     return 1 + (shards - 1) // 4
 
 
-def startup_seconds(arch: Architecture, workload: Workload, shards: int) -> int:
-    """Startup-probe budget: download + load + warm-up, with a margin, rounded up to a minute."""
-    total = weight_bytes(arch, workload.quantize)
-    download = total / (DOWNLOAD_MB_S * 1e6)
-    load = total / shards / (LOAD_GB_S * 1e9)
-    estimate = (download + load + WARMUP_SECONDS) * STARTUP_MARGIN
-    return max(MIN_STARTUP_SECONDS, math.ceil(estimate / 60) * 60)
+def startup_seconds(
+    arch: Architecture,
+    workload: Workload,
+    shards: int,
+    engine: str | None = None,
+    cloud: str | None = None,
+) -> int:
+    """Startup-probe budget: coldstart's weights + warm-up parts with its margin, to a minute.
+
+    With no engine and no cloud: a Hub download to local disk and the engine-agnostic warm-up.
+    """
+    return probe_budget(weight_bytes(arch, workload.quantize), shards, engine, cloud)
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,14 @@ from ..config.errors import SettingsError
 from ..config.settings import ExistingClusterStack, StackSettings
 from .architecture import Architecture
 from .catalog import Shape, require_shape
-from .fit import GIB, Fit, engine_limits, shm_gib, startup_seconds, weight_bytes
+from .coldstart import ColdStart
+from .fit import GIB, Fit, engine_limits, shm_gib, weight_bytes
 from .models import builtin, gated
 from .options import rank
 from .packing import Packing
 from .placement import check_pool, choose, existing_fit, explicit_fit
 from .quantization import check as check_quantize
+from .startup import UNKNOWN_MODEL_SECONDS, stack_cold_start, warm_job_seconds, weights_source
 from .workload import ASSUMPTIONS, Workload, context_limit, workload_for
 
 # rank is listed too: the tests import it from here.
@@ -78,6 +80,10 @@ class Serving:
     """Memory a replica requests (with /dev/shm); None where neither node nor model is known."""
     cache_gib: int
     """Size limit of the weights cache: the weights plus a tenth, at least 100 GiB."""
+    cold_start: ColdStart | None = None
+    """Zero replicas to first token, part by part (estimate); None when the model is unknown."""
+    warm_job_seconds: int | None = None
+    """The warm-cache Job's deadline; None when the stack has no warm cache or model size."""
     packing: Packing | None = None
     """How the expected replicas (replicas.min, at least 1) share nodes; None: existing cluster."""
     expected_nodes: int | None = None
@@ -137,6 +143,10 @@ def serving_for(settings: StackSettings) -> Serving:
         expected_nodes = min(gpu.max_nodes, max(gpu.min_nodes, packed.nodes))
     limits = engine_limits(workload, fitted) if workload and fitted else None
     shm = shm_gib(gpus)
+    weights = weight_bytes(arch, workload.quantize) if arch and workload else None
+    cold = None
+    if weights is not None:
+        cold = stack_cold_start(settings, shape.name if shape else None, gpus, weights)
     cpu, memory = _requests(shape, arch, workload, gpus, shm)
     return Serving(
         shape=shape,
@@ -158,7 +168,13 @@ def serving_for(settings: StackSettings) -> Serving:
             gated=gated(model.id),
             fit_checked=fitted is not None,
         ),
-        startup_seconds=startup_seconds(arch, workload, gpus) if arch and workload else 1800,
+        startup_seconds=cold.probe_seconds if cold is not None else UNKNOWN_MODEL_SECONDS,
+        cold_start=cold,
+        warm_job_seconds=(
+            warm_job_seconds(settings, weights)
+            if weights is not None and weights_source(settings) == "cache"
+            else None
+        ),
         shm_gib=shm,
         cpu=cpu,
         memory_gib=memory,
@@ -212,6 +228,8 @@ def gpu_summary(serving: Serving) -> dict[str, Any]:
             else "set llmplane:gpu.memoryGiB to the cluster's GPU memory"
         ),
     }
+    if serving.cold_start is not None:
+        summary["coldStart"] = serving.cold_start.as_dict()
     if serving.packing is not None and serving.shape is not None:
         nodes = serving.expected_nodes or serving.packing.nodes
         summary["packing"] = {

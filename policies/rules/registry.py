@@ -48,10 +48,18 @@ def build_registry(*groups: Iterable[Rule]) -> Registry:
 def default_registry() -> Registry:
     """llmplane's own rules: the order of the domains here is the order in every report."""
     # Imported here, not at the top: a domain module imports the helpers from this package.
-    from . import aws, azure, gcp, inference, stack, tags, workloads
+    from . import aws, azure, gcp, inference, scale_to_zero, stack, tags, workloads
 
     return build_registry(
-        aws.RULES, azure.RULES, gcp.RULES, inference.RULES, stack.RULES, workloads.RULES, tags.RULES
+        aws.RULES,
+        azure.RULES,
+        gcp.RULES,
+        inference.RULES,
+        stack.RULES,
+        workloads.RULES,
+        tags.RULES,
+        # After the others: a new policy goes last, so SARIF rule indices of the rest stay put.
+        scale_to_zero.RULES,
     )
 
 

@@ -36,11 +36,11 @@ from llmplane.components.cluster import Workload
 from llmplane.components.shapes import Shape
 from llmplane.infra.cloud_args.aws import aws_args
 from llmplane.infra.config.errors import SettingsError
-from llmplane.infra.config.settings import parse
+from llmplane.infra.config.settings import AwsStack, parse
 from llmplane.infra.config.stackfile import read_stack_file
 from llmplane.infra.sizing.catalog import shapes
 from tests.components.direct import capture
-from tests.conftest import STACKS
+from tests.conftest import STACKS, parse_as
 from tests.plans import chain_depth, of_type, one, plan_config, pod_spec, shipped, upstream
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -287,7 +287,8 @@ def test_dependencies_are_real_and_minimal(dev: dict[str, Any]) -> None:
     # The longest chain: key -> encrypted log group -> cluster -> kube-proxy add-on -> system
     # nodes -> autoscaler service account -> autoscaler; or, as long, through the provider to
     # the namespace, the engine's service account, the engine and its ScaledObject.
-    assert chain_depth(dev) == 8
+    # One more since #18: the engine waits for the Job that warms the shared weights cache.
+    assert chain_depth(dev) == 9
 
 
 def test_existing_vpc_creates_no_network(dev: dict[str, Any]) -> None:
@@ -831,7 +832,7 @@ def test_open_endpoint_is_accepted_when_asked_for() -> None:
 
 def test_stack_settings_map_to_args_in_infra() -> None:
     """infra/cloud_args/aws.py resolves the stack file into plain values, fallbacks included."""
-    dev = aws_args(parse("aws-dev", _dev_config()))
+    dev = aws_args(parse_as(AwsStack, "aws-dev", _dev_config()))
     assert (dev.region, dev.cluster_name) == ("us-east-1", "llm-aws-dev")
     assert dev.tags == {"team": "ml-platform", "env": "dev", "project": "llmplane",
                         "stack": "aws-dev", "managed-by": "pulumi"}  # fmt: skip
@@ -847,7 +848,9 @@ def test_stack_settings_map_to_args_in_infra() -> None:
     assert dev.mirror_credentials is None
     assert dev.workload is None
     _, prod_config, _ = read_stack_file(STACKS / "Pulumi.aws-prod.yaml")
-    prod = aws_args(parse("aws-prod", prod_config), Workload("llm-aws-prod", "inference"))
+    prod = aws_args(
+        parse_as(AwsStack, "aws-prod", prod_config), Workload("llm-aws-prod", "inference")
+    )
     assert prod.spot_fallbacks == () and not prod.pool.spot
     assert prod.workload == Workload("llm-aws-prod", "inference")
 

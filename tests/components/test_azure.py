@@ -47,11 +47,11 @@ from llmplane.components.cluster import Workload
 from llmplane.components.shapes import Shape
 from llmplane.infra.cloud_args.azure import azure_args
 from llmplane.infra.config.errors import SettingsError
-from llmplane.infra.config.settings import parse
+from llmplane.infra.config.settings import AzureStack
 from llmplane.infra.config.stackfile import read_stack_file
 from tests.cli.test_cli import assert_bad_input, run
 from tests.components.direct import capture
-from tests.conftest import STACKS
+from tests.conftest import STACKS, parse_as
 from tests.plans import chain_depth, of_type, one, plan_config, pod_spec, shipped, upstream
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
@@ -268,7 +268,9 @@ def test_dependencies_are_real_and_minimal(dev: dict[str, Any]) -> None:
     # The longest chain, asserted so it does not creep: resource group -> vault -> key ->
     # disk encryption set -> its role on the vault -> AKS -> provider -> namespace -> service
     # account -> engine -> its ScaledObject.
-    assert chain_depth(dev) == 11
+    # Two more since #18: the warm-cache Job before the engine, and (azure-dev scales to zero)
+    # the HTTP add-on's HTTPScaledObject, which waits for the add-on's release, before the scaler.
+    assert chain_depth(dev) == 13
 
 
 def test_kubeconfig_logs_in_with_the_azure_cli() -> None:
@@ -645,7 +647,7 @@ def test_a_workload_identity_from_an_issuer_string() -> None:
 
 
 def test_stack_settings_map_onto_the_args() -> None:
-    settings = parse("azure-dev", _dev_config(), frozenset())
+    settings = parse_as(AzureStack, "azure-dev", _dev_config(), frozenset())
     args = azure_args(settings, WORKLOAD)
     assert args.workload == WORKLOAD
     assert azure_args(settings).workload is None
@@ -674,7 +676,7 @@ def test_stack_settings_map_onto_the_args() -> None:
 def test_an_unsupported_version_is_a_settings_error() -> None:
     config = _dev_config(**{"llmplane:cluster": {"kubernetesVersion": "1.20"}})
     with pytest.raises(SettingsError) as caught:
-        azure_args(parse("azure-old", config, frozenset()))
+        azure_args(parse_as(AzureStack, "azure-old", config, frozenset()))
     assert str(caught.value) == (
         "stack azure-old: llmplane:cluster.kubernetesVersion: 1.20 is not a version AKS "
         "supports for new clusters; use one of: 1.35, 1.36"

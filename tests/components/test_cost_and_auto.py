@@ -102,7 +102,8 @@ def test_auto_picks_the_cheapest_fitting_shape_and_exports_fallbacks() -> None:
     assert container["resources"]["limits"]["nvidia.com/gpu"] == str(best.fit.shards)
     assert "--num-shard" in container["args"]
     assert container["args"][container["args"].index("--num-shard") + 1] == str(best.fit.shards)
-    assert settings.gpu.shape == "auto"  # the stack's own settings are not rewritten
+    # The stack's own settings are not rewritten.
+    assert getattr(settings.gpu, "shape") == "auto"  # noqa: B009 - a managed stack's key
 
 
 def _arch_and_workload(model_id: str):

@@ -15,9 +15,9 @@ from llmplane.components.existing import ExistingCluster, ExistingClusterArgs
 from llmplane.infra.cloud_args import cluster_for
 from llmplane.infra.cloud_args.kubernetes import kubernetes_args
 from llmplane.infra.config.errors import SettingsError
-from llmplane.infra.config.settings import parse
+from llmplane.infra.config.settings import ExistingClusterStack, parse
 from tests.components.direct import capture
-from tests.conftest import config_with
+from tests.conftest import config_with, parse_as
 from tests.plans import of_type, one
 
 PROVIDER = "pulumi:providers:kubernetes"
@@ -74,13 +74,15 @@ def test_stack_settings_map_onto_the_args() -> None:
         },
         **{"kubernetes:context": "ctx", "kubernetes:kubeconfig": "apiVersion: v1\n"},
     )
-    args = kubernetes_args(parse("k8s", config, frozenset({"kubernetes:kubeconfig"})))
+    args = kubernetes_args(
+        parse_as(ExistingClusterStack, "k8s", config, frozenset({"kubernetes:kubeconfig"}))
+    )
     assert args.kube_context == "ctx"
     assert args.node_selector == {"b": "2", "a": "1"}
     assert args.taint_keys == ("gpu",)
     assert args.gpu_resource == "x.io/gpu"
     assert isinstance(args.kubeconfig, pulumi.Output)
-    bare = kubernetes_args(parse("k8s", config_with(), frozenset()))
+    bare = kubernetes_args(parse_as(ExistingClusterStack, "k8s", config_with(), frozenset()))
     assert bare.kubeconfig is None and bare.kube_context is None
 
 

@@ -39,11 +39,12 @@ from llmplane.components.shapes import Shape
 from llmplane.infra.cloud_args import cluster_for
 from llmplane.infra.cloud_args.gcp import gcp_args
 from llmplane.infra.config.errors import SettingsError
-from llmplane.infra.config.settings import parse
+from llmplane.infra.config.settings import GcpStack, parse
 from llmplane.infra.config.stackfile import read_stack_file
 from llmplane.infra.offline.synth import plan_stack
 from tests.cli.test_cli import assert_bad_input, run
 from tests.components.direct import capture
+from tests.conftest import parse_as
 from tests.plans import chain_depth, of_type, one, plan_config, pod_spec, upstream
 
 STACK = Path(__file__).resolve().parents[2] / "stacks" / "Pulumi.gcp-dev.yaml"
@@ -182,7 +183,8 @@ def test_dependencies_are_real_and_minimal(dev: dict[str, Any]) -> None:
         ]
     # APIs -> key ring -> key -> agent binding -> cluster -> provider -> namespace -> service
     # account -> engine -> its ScaledObject.
-    assert chain_depth(dev) == 10
+    # One more since #18: the engine waits for the Job that warms the shared weights cache.
+    assert chain_depth(dev) == 11
 
 
 def test_upstream_token_is_a_secret_only_the_registry_agent_reads() -> None:
@@ -643,7 +645,7 @@ def test_the_workload_identity_alone_from_a_project_string() -> None:
 def test_stack_settings_map_onto_the_args() -> None:
     _, config, _ = read_stack_file(STACK)
     workload = Workload(namespace="llm", service_account="llm")
-    args = gcp_args(parse("gcp-dev", config, frozenset()), workload)
+    args = gcp_args(parse_as(GcpStack, "gcp-dev", config, frozenset()), workload)
     assert (args.project, args.region) == ("my-llmplane-project", "us-central1")
     assert args.cluster_name == "llm-gcp-dev"
     assert args.labels == {
@@ -661,4 +663,4 @@ def test_stack_settings_map_onto_the_args() -> None:
     assert args.engine_image == IMAGE
     assert args.mirror_credentials is None
     assert args.workload == workload
-    assert gcp_args(parse("gcp-dev", config, frozenset())).workload is None
+    assert gcp_args(parse_as(GcpStack, "gcp-dev", config, frozenset())).workload is None

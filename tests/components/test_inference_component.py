@@ -371,6 +371,8 @@ def test_pulumis_component_analyzer_reads_the_args_and_outputs() -> None:
         "AutoscalingArgs",
         "WakeScheduleArgs",
         "GatewayArgs",
+        "ScaleFromZeroArgs",
+        "WarmCacheArgs",
     }
     for type_ in types.values():
         assert type_.description and all(p.description for p in type_.properties.values())

@@ -29,6 +29,7 @@ from llmplane.components.azure import aks
 from llmplane.components.gcp import gke
 from llmplane.infra.cli.render import kubernetes_manifests
 from tests.components.test_gateway import PUBLIC, SECRETS
+from tests.conformance.crds import CRDS, crd_failures
 from tests.conformance.tools import REQUIRED_ENV
 from tests.conftest import config_with
 from tests.plans import Plan, of_type, one, plan_config, shipped
@@ -42,18 +43,17 @@ STACKS = (*SHIPPED, PUBLIC_STACK)
 # Rendered kinds that no Kubernetes schema covers: checked elsewhere or not at all, and why.
 NO_KUBERNETES_SCHEMA: dict[tuple[str, str], str] = {
     ("keda.sh/v1alpha1", "ScaledObject"): (
-        "a KEDA CRD: no package registry CI installs from ships KEDA 2.17.0's CRD schema (see "
-        "test_scaled_objects_against_kedas_crd); tests/components/test_inference.py checks its "
-        "fields"
+        "a KEDA CRD, not a Kubernetes kind: checked against the CRD KEDA's chart 2.20.2 "
+        "installs, vendored in tests/conformance/schemas/ (test_scaled_objects_against_kedas_crd)"
     ),
 }
 # Kubernetes resources of a plan that render to no object, and why they are not validated here.
 NOT_RENDERED: dict[str, str] = {
     "kubernetes:helm.sh/v3:Release": (
         "not an object: Helm renders the chart inside the cluster and checks its values against "
-        "the chart's own values.schema.json, if any (KEDA's chart 2.17.0 has none); no package "
-        "registry CI installs from carries either chart; tests/components/test_inference.py "
-        "pins the chart versions"
+        "the chart's own values.schema.json, if any (KEDA's 2.20.2 and the HTTP add-on's 0.15.0 "
+        "have none); no package registry CI installs from carries the charts; "
+        "tests/components/test_inference.py pins the chart versions"
     ),
 }
 
@@ -205,12 +205,14 @@ def test_rendered_secrets_keep_their_keys_and_only_values_are_redacted(
     assert not any("data" in s for s in secrets.values())
 
 
-def test_scaled_objects_against_kedas_crd() -> None:
-    """KEDA's ScaledObject CRD (chart 2.17.0), unknown fields rejected: no schema to use yet."""
-    pytest.skip(
-        "no package registry CI installs from (PyPI, npm, Debian) ships KEDA 2.17.0's "
-        "ScaledObject CRD schema: npm @kubernetes-models/keda 2.0.0 is generated from KEDA "
-        "v2.19.0's Go types (0.4.x from v2.10.1) and does not reject unknown fields; PyPI "
-        "cloudcoil-models-keda offers only 2.16.1.0 (pydantic models, not the CRD); Debian has "
-        "no KEDA package"
-    )
+def test_scaled_objects_against_kedas_crd(plans: dict[str, Plan]) -> None:
+    """KEDA's custom resources against the pinned charts' CRDs, unknown fields refused."""
+    custom = [
+        (stack, m)
+        for stack, plan in plans.items()
+        for m in kubernetes_manifests(plan)
+        if (m["apiVersion"], m["kind"]) in CRDS
+    ]
+    assert {stack for stack, m in custom if m["kind"] == "ScaledObject"} == set(STACKS)
+    failures = [f"{stack}: {_label(m)} @ {f}" for stack, m in custom for f in crd_failures(m)]
+    assert not failures, "\n".join(failures)

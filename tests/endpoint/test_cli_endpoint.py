@@ -140,7 +140,14 @@ def test_smoke_from_stack_outputs(capsys: Capsys, fake: FakeEndpoint, tmp_path: 
     assert result.code == 0, result.stderr
     document = result.json()
     assert (document["stack"], document["model"], document["engine"]) == ("aws-dev", MODEL, "tgi")
-    assert document["waitSeconds"] == 600  # no stacks/Pulumi.aws-dev.yaml in the test's folder
+    # The wait comes from the stack file: its cold-start budget (node, image, weights, warm-up).
+    from llmplane.infra.config.settings import parse
+    from llmplane.infra.config.stackfile import read_stack_file
+    from llmplane.infra.sizing.serving import serving_for
+    from tests.conftest import STACKS
+
+    cold = serving_for(parse(*read_stack_file(STACKS / "Pulumi.aws-dev.yaml"))).cold_start
+    assert cold is not None and document["waitSeconds"] == cold.timeout_seconds > 600
 
 
 def test_in_cluster_url_says_to_port_forward(

@@ -19,7 +19,7 @@ from llmplane.policies.rules import (
 )
 from tests.conftest import REPO
 
-DOMAINS = ["aws", "azure", "gcp", "inference", "stack", "workloads", "tags"]
+DOMAINS = ["aws", "azure", "gcp", "inference", "stack", "workloads", "tags", "scale_to_zero"]
 WAIVER = "the debug pod runs only in the isolated tools cluster"
 
 
@@ -35,7 +35,8 @@ def test_the_registry_lists_the_domains_in_report_order() -> None:
     ]
     assert [r.name for r in registry] == expected
     assert [r.name for r in load_all()] == expected
-    assert expected[-1] == "required-tags"  # new policies go last: SARIF rule indices stay put
+    # New policies go last, so that SARIF rule indices stay put.
+    assert expected[-2:] == ["required-tags", "scale-to-zero-holds-requests"]
 
 
 def test_every_rule_a_module_declares_is_in_its_rules_and_the_registry() -> None:
@@ -52,7 +53,7 @@ def test_the_two_rule_types_are_told_apart_by_type() -> None:
     kinds = {type(r) for r in load_all()}
     assert kinds == {ResourceRule, StackRule}
     assert all(r.types for r in load_all() if isinstance(r, ResourceRule))
-    assert sum(isinstance(r, StackRule) for r in load_all()) == 6
+    assert sum(isinstance(r, StackRule) for r in load_all()) == 7
     assert all(r.is_stack_rule == isinstance(r, StackRule) for r in load_all())
 
 

@@ -8,9 +8,9 @@ import pytest
 
 from llmplane.infra.config.errors import SettingsError
 from llmplane.infra.config.secrets import SECRET_KEYS, kubeconfig_credential
-from llmplane.infra.config.settings import parse
+from llmplane.infra.config.settings import ExistingClusterStack, parse
 from llmplane.infra.config.stackfile import SECRET_PLACEHOLDER
-from tests.conftest import config_with
+from tests.conftest import config_with, parse_as
 
 MARK = "Qx7secretQx7"
 KUBECONFIG = "kubernetes:kubeconfig"
@@ -184,7 +184,7 @@ NO_CREDENTIAL = [
 @pytest.mark.parametrize("value", NO_CREDENTIAL)
 def test_a_plaintext_kubeconfig_without_a_credential_is_accepted(value: str) -> None:
     assert kubeconfig_credential(value) is None
-    settings = parse("dev", config_with(**{KUBECONFIG: value}))
+    settings = parse_as(ExistingClusterStack, "dev", config_with(**{KUBECONFIG: value}))
     assert settings.provider.kubeconfig is not None
     assert settings.provider.kubeconfig.get_secret_value() == value
 
@@ -198,7 +198,10 @@ def test_an_unreadable_plaintext_kubeconfig_counts_as_a_credential() -> None:
 
 def test_an_encrypted_kubeconfig_may_hold_a_credential() -> None:
     config = config_with(**{KUBECONFIG: SECRET_PLACEHOLDER})
-    assert parse("dev", config, frozenset({KUBECONFIG})).provider.kubeconfig is not None
+    assert (
+        parse_as(ExistingClusterStack, "dev", config, frozenset({KUBECONFIG})).provider.kubeconfig
+        is not None
+    )
     text = _as_text(_kubeconfig({"token": MARK}))
     settings = parse("dev", config_with(**{KUBECONFIG: text}), frozenset({KUBECONFIG}))
     assert MARK not in repr(settings)
