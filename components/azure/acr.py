@@ -7,6 +7,7 @@ import pulumi_azure_native as azure
 
 from ..cloud import RegistryRef, image_path, upstream_registry
 from .args import AcrMirrorArgs
+from .private_link import private_endpoint, private_zone
 from .roles import (
     ACR_PULL,
     KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
@@ -182,45 +183,7 @@ def _private_endpoint(
 ) -> None:
     """Nodes reach the registry on a private address, resolved through a private DNS zone."""
     opts = pulumi.ResourceOptions(parent=parent)
-    zone = azure.privatedns.PrivateZone(
-        f"{name}-acr-zone",
-        resource_group_name=group,
-        private_zone_name=PRIVATE_ZONE,
-        location="global",
-        tags=tags,
-        opts=opts,
-    )
-    azure.privatedns.VirtualNetworkLink(
-        f"{name}-acr-zone",
-        resource_group_name=group,
-        private_zone_name=zone.name,
-        location="global",
-        registration_enabled=False,
-        virtual_network=azure.privatedns.SubResourceArgs(id=vnet_id),
-        tags=tags,
-        opts=opts,
-    )
-    endpoint = azure.network.PrivateEndpoint(
-        f"{name}-acr-endpoint",
-        resource_group_name=group,
-        subnet=azure.network.SubnetArgs(id=subnet_id),
-        private_link_service_connections=[
-            azure.network.PrivateLinkServiceConnectionArgs(
-                name="registry",
-                private_link_service_id=registry.id,
-                group_ids=["registry"],
-            )
-        ],
-        tags=tags,
-        opts=opts,
-    )
-    azure.network.PrivateDnsZoneGroup(
-        f"{name}-acr-endpoint",
-        resource_group_name=group,
-        private_endpoint_name=endpoint.name,
-        private_dns_zone_group_name="registry",
-        private_dns_zone_configs=[
-            azure.network.PrivateDnsZoneConfigArgs(name="registry", private_dns_zone_id=zone.id)
-        ],
-        opts=opts,
+    zone = private_zone(f"{name}-acr-zone", group, PRIVATE_ZONE, vnet_id, tags, opts)
+    private_endpoint(
+        f"{name}-acr-endpoint", group, subnet_id, registry.id, "registry", zone.id, tags, opts
     )

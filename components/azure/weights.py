@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_azure_native as azure
 
+from .private_link import private_endpoint, private_zone
 from .roles import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, assign, deployer_subscription
 
 __all__ = [
@@ -211,44 +212,9 @@ def _private_endpoint(
             vnet_id = pulumi.Output.from_input(args.endpoint_subnet_id).apply(
                 lambda subnet: subnet.rsplit("/subnets/", 1)[0]
             )
-        zone = azure.privatedns.PrivateZone(
-            f"{name}-blob-zone",
-            resource_group_name=group,
-            private_zone_name=BLOB_ZONE,
-            location="global",
-            tags=tags,
-            opts=opts,
-        )
-        azure.privatedns.VirtualNetworkLink(
-            f"{name}-blob-zone",
-            resource_group_name=group,
-            private_zone_name=zone.name,
-            location="global",
-            registration_enabled=False,
-            virtual_network=azure.privatedns.SubResourceArgs(id=vnet_id),
-            tags=tags,
-            opts=opts,
-        )
+        zone = private_zone(f"{name}-blob-zone", group, BLOB_ZONE, vnet_id, tags, opts)
         zone_id = zone.id
-    endpoint = azure.network.PrivateEndpoint(
-        f"{name}-blob-endpoint",
-        resource_group_name=group,
-        subnet=azure.network.SubnetArgs(id=args.endpoint_subnet_id),
-        private_link_service_connections=[
-            azure.network.PrivateLinkServiceConnectionArgs(
-                name="blob", private_link_service_id=account.id, group_ids=["blob"]
-            )
-        ],
-        tags=tags,
-        opts=opts,
-    )
-    azure.network.PrivateDnsZoneGroup(
-        f"{name}-blob-endpoint",
-        resource_group_name=group,
-        private_endpoint_name=endpoint.name,
-        private_dns_zone_group_name="blob",
-        private_dns_zone_configs=[
-            azure.network.PrivateDnsZoneConfigArgs(name="blob", private_dns_zone_id=zone_id)
-        ],
-        opts=opts,
-    )
+    private_endpoint(
+        f"{name}-blob-endpoint", group, args.endpoint_subnet_id, account.id, "blob", zone_id, tags,
+        opts,
+    )  # fmt: skip

@@ -20,7 +20,7 @@ from .args import (
 )
 from .gke import SHARED_CACHE_CLASS, GkeControlPlane, GkeGpuNodePool, shared_cache_class
 from .identity import GkeWorkloadIdentity
-from .kms import CloudKmsKey
+from .kms import CloudKmsKey, project_number
 from .network import GcpNetwork
 from .registry import ArtifactRegistryMirror
 from .weights import GcsWeightsBucket, GcsWeightsBucketArgs
@@ -104,9 +104,7 @@ class GkeGpuCluster(pulumi.ComponentResource):
             )
             for service in SERVICES
         ]
-        number = gcp.organizations.get_project_output(
-            project_id=project, opts=pulumi.InvokeOutputOptions(parent=self)
-        ).number
+        number = project_number(None, project, self)
         key = CloudKmsKey(
             name,
             CloudKmsKeyArgs(

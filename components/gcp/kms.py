@@ -11,7 +11,14 @@ import pulumi_gcp as gcp
 if TYPE_CHECKING:
     from .args import CloudKmsKeyArgs
 
-__all__ = ["ENCRYPTER", "ROTATION", "AgentGrants", "CloudKmsKey", "service_agents"]
+__all__ = [
+    "ENCRYPTER",
+    "ROTATION",
+    "AgentGrants",
+    "CloudKmsKey",
+    "project_number",
+    "service_agents",
+]
 
 # Rotation period in seconds: 90 days, the most CIS and CKV_GCP_43 allow.
 ROTATION = f"{90 * 24 * 3600}s"
@@ -30,6 +37,17 @@ class AgentGrants:
     """Artifact Registry's binding (the registries' CMEK)."""
     filestore: gcp.kms.CryptoKeyIAMMember
     """Filestore's binding (the shared weights cache's CMEK)."""
+
+
+def project_number(
+    given: pulumi.Input[str] | None, project: pulumi.Input[str], parent: pulumi.Resource
+) -> pulumi.Input[str]:
+    """The project's number, which service agents' addresses are made of: given, or looked up."""
+    if given is not None:
+        return given
+    return gcp.organizations.get_project_output(
+        project_id=project, opts=pulumi.InvokeOutputOptions(parent=parent)
+    ).number
 
 
 def service_agents(project_number: pulumi.Input[str]) -> dict[str, pulumi.Output[str]]:
@@ -67,11 +85,7 @@ class CloudKmsKey(pulumi.ComponentResource):
         """The key ring (after `args.depends_on`), the key, one encrypter binding per agent."""
         super().__init__("llmplane:gcp:EncryptionKey", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        number = args.project_number
-        if number is None:
-            number = gcp.organizations.get_project_output(
-                project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
-            ).number
+        number = project_number(args.project_number, args.project, self)
         ring = gcp.kms.KeyRing(
             f"{name}-keyring",
             name=args.key_ring_name,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from .kms import ENCRYPTER
+from .kms import ENCRYPTER, project_number
 
 __all__ = ["OBJECT_VIEWER", "GcsWeightsBucket", "GcsWeightsBucketArgs", "storage_agent"]
 
@@ -74,11 +74,7 @@ class GcsWeightsBucket(pulumi.ComponentResource):
         """The storage agent's key grant, then `<name>-weights`, then one viewer per reader."""
         super().__init__("llmplane:gcp:WeightsBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        number = args.project_number
-        if number is None:
-            number = gcp.organizations.get_project_output(
-                project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
-            ).number
+        number = project_number(args.project_number, args.project, self)
         # CloudKmsKey grants GKE, Compute, Artifact Registry and Filestore; Cloud Storage
         # refuses a default key its agent cannot use, so the grant comes first.
         grant = gcp.kms.CryptoKeyIAMMember(

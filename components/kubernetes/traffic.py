@@ -33,6 +33,7 @@ __all__ = [
     "PRIVATE_RANGES",
     "QUEUE_PER_REPLICA",
     "Meta",
+    "dns_and_https_egress",
     "network_policies",
     "queue_query",
     "scaled_object",
@@ -105,22 +106,7 @@ def network_policies(
     if spec.internal_load_balancer is not None:
         # The internal load balancer delivers clients of the private network.
         callers += [NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=c)) for c in PRIVATE_RANGES]
-    egress = [
-        NetworkPolicyEgressRuleArgs(
-            to=[NetworkPolicyPeerArgs(namespace_selector=_namespace("kube-system"))],
-            ports=[
-                NetworkPolicyPortArgs(port=53, protocol="UDP"),
-                NetworkPolicyPortArgs(port=53, protocol="TCP"),
-            ],
-        ),
-        # Weights and tokenizers come from the Hugging Face Hub over HTTPS.
-        NetworkPolicyEgressRuleArgs(
-            to=[
-                NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr="0.0.0.0/0", except_=[METADATA_IP]))
-            ],
-            ports=[NetworkPolicyPortArgs(port=443, protocol="TCP")],
-        ),
-    ]
+    egress = dns_and_https_egress()
     k8s.networking.v1.NetworkPolicy(
         f"{name}-engine",
         metadata=meta(spec.object_name("traffic")),
@@ -132,6 +118,29 @@ def network_policies(
         ),
         opts=opts,
     )
+
+
+def dns_and_https_egress() -> list[NetworkPolicyEgressRuleArgs]:
+    """DNS from kube-system, and HTTPS anywhere but the node's metadata address.
+
+    What a pod that downloads weights and tokenizers from the Hugging Face Hub (and its CDN)
+    needs, and never the node's own cloud credentials.
+    """
+    return [
+        NetworkPolicyEgressRuleArgs(
+            to=[NetworkPolicyPeerArgs(namespace_selector=_namespace("kube-system"))],
+            ports=[
+                NetworkPolicyPortArgs(port=53, protocol="UDP"),
+                NetworkPolicyPortArgs(port=53, protocol="TCP"),
+            ],
+        ),
+        NetworkPolicyEgressRuleArgs(
+            to=[
+                NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr="0.0.0.0/0", except_=[METADATA_IP]))
+            ],
+            ports=[NetworkPolicyPortArgs(port=443, protocol="TCP")],
+        ),
+    ]
 
 
 def queue_query(

@@ -25,10 +25,6 @@ from pulumi_kubernetes.core.v1 import (
 )
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.networking.v1 import (
-    IPBlockArgs,
-    NetworkPolicyEgressRuleArgs,
-    NetworkPolicyPeerArgs,
-    NetworkPolicyPortArgs,
     NetworkPolicySpecArgs,
 )
 
@@ -44,7 +40,7 @@ from .pod import (
     restricted_container,
     restricted_pod,
 )
-from .traffic import METADATA_IP, Meta
+from .traffic import Meta, dns_and_https_egress
 
 if TYPE_CHECKING:
     from .service_spec import ServiceSpec
@@ -288,30 +284,8 @@ def warm_cache_job(
             pod_selector=LabelSelectorArgs(match_labels=labels),
             # No ingress rule: nothing talks to the download pod.
             policy_types=["Ingress", "Egress"],
-            egress=[
-                NetworkPolicyEgressRuleArgs(
-                    to=[
-                        NetworkPolicyPeerArgs(
-                            namespace_selector=LabelSelectorArgs(
-                                match_labels={"kubernetes.io/metadata.name": "kube-system"}
-                            )
-                        )
-                    ],
-                    ports=[
-                        NetworkPolicyPortArgs(port=53, protocol="UDP"),
-                        NetworkPolicyPortArgs(port=53, protocol="TCP"),
-                    ],
-                ),
-                # The Hub and its CDN, over HTTPS; never the node's credentials.
-                NetworkPolicyEgressRuleArgs(
-                    to=[
-                        NetworkPolicyPeerArgs(
-                            ip_block=IPBlockArgs(cidr="0.0.0.0/0", except_=[METADATA_IP])
-                        )
-                    ],
-                    ports=[NetworkPolicyPortArgs(port=443, protocol="TCP")],
-                ),
-            ],
+            # DNS and the Hub over HTTPS only, never the node's credentials.
+            egress=dns_and_https_egress(),
         ),
         opts=opts,
     )
