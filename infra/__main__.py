@@ -7,7 +7,7 @@ from llmplane.components.kubernetes.inference import InferenceService
 from llmplane.infra.cloud_args import cluster_for, engine_workload, refusal
 from llmplane.infra.config.errors import SettingsError
 from llmplane.infra.config.settings import from_pulumi
-from llmplane.infra.service_args import autoscaling_settings, service_args
+from llmplane.infra.service_args import autoscaling_settings, service_args, weights_path
 from llmplane.infra.sizing.serving import gpu_summary, serving_for
 
 try:
@@ -36,5 +36,9 @@ pulumi.export("namespace", service.namespace)
 pulumi.export("endpoint", service.endpoint)
 if service.public_endpoint is not None:
     pulumi.export("publicEndpoint", service.public_endpoint)
+weights = weights_path(target, settings.model.id)
+if weights is not None:
+    # Where to upload the model snapshot (config, tokenizer, safetensors) the engine streams.
+    pulumi.export("weightsUri", weights)
 if target.kubeconfig is not None:
     pulumi.export("kubeconfig", target.kubeconfig)

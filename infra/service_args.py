@@ -82,6 +82,14 @@ def autoscaling_args(autoscaling: Autoscaling) -> AutoscalingArgs:
     )
 
 
+def weights_path(platform: GpuClusterTarget, model_id: str) -> pulumi.Output[str] | None:
+    """Where the engine streams the model from: `<bucket root>/<Hub id>`; None without a bucket."""
+    if platform.weights_uri is None:
+        return None
+    # The bucket holds each model under its Hub id, as `<root>/<org>/<name>`.
+    return pulumi.Output.concat(platform.weights_uri, "/", model_id)
+
+
 def autoscaling_settings(settings: StackSettings, serving: Serving) -> KedaAutoscalingArgs:
     """KEDA, with the HTTP add-on that holds requests when the stack scales to zero replicas."""
     hold = settings.replicas.min == 0
@@ -152,9 +160,9 @@ def service_args(
         args["gateway"] = gateway
     if autoscaling.activator is not None and settings.replicas.min == 0:
         args["scale_from_zero"] = scale_from_zero_args(autoscaling.activator)
-    if platform.weights_uri is not None:
-        # The bucket holds each model under its Hub id, as `<root>/<org>/<name>`.
-        args["weights_uri"] = pulumi.Output.concat(platform.weights_uri, "/", request.model_id)
+    uri = weights_path(platform, request.model_id)
+    if uri is not None:
+        args["weights_uri"] = uri
         if platform.weights_account is not None:
             args["weights_account"] = platform.weights_account
     # Sizing gives a bucket stack no warm Job; the component refuses both together anyway.

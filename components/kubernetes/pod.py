@@ -55,6 +55,7 @@ __all__ = [
     "engine_pod",
     "restricted_container",
     "restricted_pod",
+    "token_volume",
 ]
 
 # The recommended labels every object of a service gets unless the caller's labels set them; the
@@ -173,6 +174,18 @@ def _command_and_env(
     return spec.streamer.apply(streamed), spec.streamer.apply(with_plan_env)
 
 
+def token_volume(token_secret: pulumi.Input[str]) -> VolumeArgs:
+    """The volume `hf-token`: the Secret's token as the file `token`, readable by the pod only."""
+    return VolumeArgs(
+        name="hf-token",
+        secret=SecretVolumeSourceArgs(
+            secret_name=token_secret,
+            items=[KeyToPathArgs(key=TOKEN_KEY, path="token")],
+            default_mode=0o440,
+        ),
+    )
+
+
 def engine_pod(
     spec: ServiceSpec,
     token_secret: pulumi.Input[str] | None,
@@ -202,16 +215,7 @@ def engine_pod(
                 name="hf-token", mount_path=TOKEN_PATH, sub_path="token", read_only=True
             )
         )
-        volumes.append(
-            VolumeArgs(
-                name="hf-token",
-                secret=SecretVolumeSourceArgs(
-                    secret_name=token_secret,
-                    items=[KeyToPathArgs(key=TOKEN_KEY, path="token")],
-                    default_mode=0o440,
-                ),
-            )
-        )
+        volumes.append(token_volume(token_secret))
     args, env_vars = _command_and_env(spec, env)
     return PodSpecArgs(
         service_account_name=service_account,

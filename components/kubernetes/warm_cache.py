@@ -13,12 +13,10 @@ from pulumi_kubernetes.core.v1 import (
     ContainerArgs,
     EmptyDirVolumeSourceArgs,
     EnvVarArgs,
-    KeyToPathArgs,
     PersistentVolumeClaimVolumeSourceArgs,
     PodSpecArgs,
     PodTemplateSpecArgs,
     ResourceRequirementsArgs,
-    SecretVolumeSourceArgs,
     TolerationArgs,
     VolumeArgs,
     VolumeMountArgs,
@@ -36,9 +34,9 @@ from .pod import (
     INSTANCE_LABEL,
     MANAGED_BY_LABEL,
     NAME_LABEL,
-    TOKEN_KEY,
     restricted_container,
     restricted_pod,
+    token_volume,
 )
 from .traffic import Meta, dns_and_https_egress
 
@@ -247,16 +245,7 @@ def _volumes(
     ]
     if token_secret is not None:
         # Outside the cache: a file mounted into the shared volume would appear in every pod's.
-        volumes.append(
-            VolumeArgs(
-                name="hf-token",
-                secret=SecretVolumeSourceArgs(
-                    secret_name=token_secret,
-                    items=[KeyToPathArgs(key=TOKEN_KEY, path="token")],
-                    default_mode=0o440,
-                ),
-            )
-        )
+        volumes.append(token_volume(token_secret))
         mounts.append(VolumeMountArgs(name="hf-token", mount_path=_TOKEN_DIR, read_only=True))
     return volumes, mounts
 

@@ -15,10 +15,10 @@ from ..offline.process import exit_without_teardown, no_cyclic_collection
 from .check import check
 from .endpoint import bench, smoke
 from .grammar import (
+    FormatOption,
     JsonFlag,
     StackNames,
     StacksDir,
-    TableOrJson,
     command_path,
     error_line,
     in_kernel_fs,
@@ -33,7 +33,7 @@ from .graph import GRAPH_FORMATS
 from .plan_view import plan_tree
 from .size import size
 from .sizing import compare_command, cost, prices_app
-from .terminal import console, emit
+from .terminal import console, emit, markdown_block
 
 if TYPE_CHECKING:
     pass
@@ -79,7 +79,7 @@ def _options(
 def plan(
     stacks: StackNames = None,
     stacks_dir: StacksDir = Path("stacks"),
-    fmt: TableOrJson = "table",
+    fmt: FormatOption = "table",
     as_json: Annotated[
         bool,
         typer.Option("--json", help='Print {"stacks": [Plan, ...]} as JSON: --format json.'),
@@ -101,11 +101,16 @@ def plan(
 ) -> None:
     """Plan stacks offline: every resource, its inputs and dependencies, with secrets redacted."""
     texts = plan_texts(stack_files(stacks or [], stacks_dir), use_cache=not no_cache)
-    if output_format(fmt, as_json) == "json":
+    fmt = output_format(fmt, as_json)
+    if fmt == "json":
         emit(plans_json(texts))
         return
     for stack_plan in map(json.loads, texts):
-        console.print(plan_tree(stack_plan, show_all))
+        if fmt == "markdown":
+            with markdown_block(f"{stack_plan['stack']}: plan", console):
+                console.print(plan_tree(stack_plan, show_all))
+        else:
+            console.print(plan_tree(stack_plan, show_all))
 
 
 @app.command()

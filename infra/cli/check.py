@@ -11,7 +11,15 @@ import typer
 from rich.markup import escape
 
 from ..config.errors import SettingsError
-from .grammar import StackNames, StacksDir, error_line, plan_each, stack_files
+from .grammar import (
+    JsonFlag,
+    StackNames,
+    StacksDir,
+    error_line,
+    output_format,
+    plan_each,
+    stack_files,
+)
 from .terminal import console, emit
 
 if TYPE_CHECKING:
@@ -45,6 +53,7 @@ def check(
             "--format", case_sensitive=False, help="table, json, sarif (2.1.0) or markdown."
         ),
     ] = "table",
+    as_json: JsonFlag = False,
     list_policies: Annotated[
         bool, typer.Option("--list", help="List the policies and exit.")
     ] = False,
@@ -55,7 +64,8 @@ def check(
     from llmplane.policies.offline import PolicyInputError
 
     try:
-        _check(stacks, resources, policy_config, fmt, list_policies, stacks_dir)
+        chosen = output_format(fmt, as_json)
+        _check(stacks, resources, policy_config, chosen, list_policies, stacks_dir)
     except PolicyInputError as error:
         # The pack reports bad input in its own terms; the CLI's contract is SettingsError.
         raise SettingsError("-", error.flag, error.problem, error.fix) from None

@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..config.errors import EndpointError
+from ..config.errors import EndpointError, SettingsError
 from ..endpoint.target import DEFAULT_TOKEN_ENV, Target, resolve_target
-from .grammar import JsonFlag, TableOrJson, output_format
+from .grammar import FormatOption, JsonFlag, output_format
+from .terminal import markdown_block
 
 if TYPE_CHECKING:
     from ..endpoint.client import Failure
     from ..endpoint.loadtest import Outcome
+    from ..endpoint.smoke import SmokeReport
 
 # huggingface_hub and the endpoint modules are imported inside the commands: the CLI's other
 # commands must not pay for loading them.
@@ -93,7 +95,7 @@ def smoke(
     max_new_tokens: Annotated[
         int, typer.Option("--max-new-tokens", min=1, help="Tokens per test generation.")
     ] = 16,
-    fmt: TableOrJson = "table",
+    fmt: FormatOption = "table",
     as_json: JsonFlag = False,
 ) -> None:
     """Check a live endpoint: health, model, generation, chat and streams via huggingface_hub."""
@@ -108,29 +110,53 @@ def smoke(
             on_wait=on_wait,
             budget=_cold_start_estimate(target),
         )
-    if output_format(fmt, as_json) == "json":
+    chosen = output_format(fmt, as_json)
+    if chosen == "json":
         _emit(target, json.dumps(report.to_json(), indent=2, sort_keys=True))
+    elif chosen == "markdown":
+        with markdown_block(f"smoke {target.redact(target.display_url)}"):
+            _smoke_lines(target, report)
     else:
-        _emit(
-            target,
-            f"llmplane smoke {target.display_url}: {target.model or 'any model'} on "
-            f"{report.engine or target.engine or 'an unknown engine'}; auth: {target.auth}",
-        )
-        for check in report.checks:
-            # A failure's detail already says how many attempts it took.
-            retried = check.attempts > 1 and check.status == "ok"
-            attempts = f" ({check.attempts} attempts)" if retried else ""
-            _emit(target, f"  {check.status:8} {check.name:16} {check.detail}{attempts}")
-        ready = report.budget_line()
-        if ready is not None:
-            _emit(target, f"  {ready}")
-        if report.failed is None:
-            skipped = sum(1 for c in report.checks if c.status == "skipped")
-            passed = len(report.checks) - skipped
-            _emit(target, f"smoke passed: {passed} checks ok, {skipped} skipped")
+        _smoke_lines(target, report)
     failure = report.failure_line()
     if failure is not None:
         raise EndpointError(failure)
+
+
+def _smoke_lines(target: Target, report: SmokeReport) -> None:
+    """The table view of a smoke run: one line per check, then the verdict."""
+    _emit(
+        target,
+        f"llmplane smoke {target.display_url}: {target.model or 'any model'} on "
+        f"{report.engine or target.engine or 'an unknown engine'}; auth: {target.auth}",
+    )
+    for check in report.checks:
+        # A failure's detail already says how many attempts it took.
+        retried = check.attempts > 1 and check.status == "ok"
+        attempts = f" ({check.attempts} attempts)" if retried else ""
+        _emit(target, f"  {check.status:8} {check.name:16} {check.detail}{attempts}")
+    ready = report.budget_line()
+    if ready is not None:
+        _emit(target, f"  {ready}")
+    if report.failed is None:
+        skipped = sum(1 for c in report.checks if c.status == "skipped")
+        passed = len(report.checks) - skipped
+        _emit(target, f"smoke passed: {passed} checks ok, {skipped} skipped")
+
+
+def _sized_concurrency(stack: str | None, stacks_dir: Path) -> int:
+    """The concurrency the stack was sized for (llmplane:model.concurrency): bench's default."""
+    path = stacks_dir / f"Pulumi.{stack}.yaml"
+    if stack is None or not path.is_file():
+        where = "with --url" if stack is None else f"without {path}"
+        raise SettingsError(
+            "-", "--concurrency", f"is required {where}", "pass --concurrency N (requests at once)"
+        )
+    # Imported here: settings load pydantic, which only this case needs.
+    from ..config.settings import parse
+    from ..config.stackfile import read_stack_file
+
+    return parse(*read_stack_file(path)).model.concurrency
 
 
 def _cold_start_estimate(target: Target) -> float | None:
@@ -141,12 +167,19 @@ def _cold_start_estimate(target: Target) -> float | None:
 
 
 def bench(
-    concurrency: Annotated[
-        int, typer.Option("--concurrency", min=1, max=10_000, help="Requests in flight at once.")
-    ],
     requests: Annotated[
         int, typer.Option("--requests", min=1, max=10_000_000, help="Requests to send in all.")
     ],
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency",
+            min=1,
+            max=10_000,
+            help="Requests in flight at once; with --stack, default: the stack file's "
+            "llmplane:model.concurrency, the load it was sized for.",
+        ),
+    ] = None,
     url: UrlOption = None,
     stack: StackOption = None,
     outputs: OutputsOption = None,
@@ -154,8 +187,8 @@ def bench(
         Path,
         typer.Option(
             "--stacks-dir",
-            help="Folder of Pulumi.<stack>.yaml, as for smoke; a bench does not wait for the "
-            "startup budget, so it reads no stack file from it today.",
+            help="Folder of Pulumi.<stack>.yaml, as for smoke: with --stack, the stack file gives "
+            "the default --concurrency.",
         ),
     ] = Path("stacks"),
     engine: EngineOption = None,
@@ -178,7 +211,7 @@ def bench(
             help="Exit 1 when a larger share of requests fails (the report prints anyway).",
         ),
     ] = 0.01,
-    fmt: TableOrJson = "table",
+    fmt: FormatOption = "table",
     as_json: JsonFlag = False,
 ) -> None:
     """Load a live endpoint with streamed chat completions: latency, TTFT, tokens/s, errors."""
@@ -194,6 +227,7 @@ def bench(
 
     # No waiting: a bench measures a ready endpoint; `llmplane smoke` waits for one.
     target = _target(url, stack, outputs, stacks_dir, engine, model, token_env, 0.0)
+    concurrency = concurrency or _sized_concurrency(stack, stacks_dir)
     prompts = read_prompts(prompt_file) if prompt_file is not None else BUILTIN_PROMPTS
     spec = LoadSpec(
         # More workers than requests would idle: the report gives the concurrency there was.
@@ -214,8 +248,13 @@ def bench(
     with _progress(requests) as on_done:
         run = run_load(target, served, spec, on_done)
     document = summarize(run, target, ready.engine, target.model or served, spec)
-    if output_format(fmt, as_json) == "json":
+    chosen = output_format(fmt, as_json)
+    if chosen == "json":
         _emit(target, json.dumps(document, indent=2, sort_keys=True))
+    elif chosen == "markdown":
+        with markdown_block(f"bench {target.redact(target.display_url)}"):
+            for line in report_lines(document):
+                _emit(target, line)
     else:
         for line in report_lines(document):
             _emit(target, line)

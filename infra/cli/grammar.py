@@ -40,11 +40,14 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON: the same as 
 """`--json`, on every command that prints a report: a shorthand for `--format json`."""
 
 
-TableOrJson = Annotated[
-    Literal["table", "json"],
-    typer.Option("--format", case_sensitive=False, help="table (for people) or json."),
+ReportFormat = Literal["table", "json", "markdown"]
+FormatOption = Annotated[
+    ReportFormat,
+    typer.Option(
+        "--format", case_sensitive=False, help="table (for people), json, or markdown (for a PR)."
+    ),
 ]
-"""`--format` of a command whose report has no markdown form."""
+"""`--format`, on every command that prints a report (`check` adds sarif)."""
 
 
 def output_format(fmt: FormatName, as_json: bool) -> FormatName:

@@ -28,7 +28,7 @@ from ..sizing.fit import (
 )
 from ..sizing.models import resolve
 from ..sizing.quantization import engine_reads
-from .grammar import JsonFlag, TableOrJson, output_format
+from .grammar import FormatOption, JsonFlag, output_format
 from .reports import ESTIMATE, assumptions_line, rich_table
 from .sizing import (
     ConcurrencyOption,
@@ -40,7 +40,7 @@ from .sizing import (
     _out,
     workload_of,
 )
-from .terminal import emit
+from .terminal import emit, markdown_block
 
 
 def _largest_shape_per_gpu() -> list[Shape]:
@@ -97,7 +97,7 @@ def size(
     concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
     quantize: QuantizeOption = None,
     kv_cache_dtype: KvDtypeOption = "auto",
-    fmt: TableOrJson = "table",
+    fmt: FormatOption = "table",
     as_json: JsonFlag = False,
 ) -> None:
     """Size a model from its config.json: weights, KV cache, GPUs and engine flags (estimates)."""
@@ -116,27 +116,46 @@ def size(
             "or use a quantized checkpoint of the model",
         )
     document = _size_document(name, arch, workload, fits, layouts)
-    if output_format(fmt, as_json) == "json":
+    chosen = output_format(fmt, as_json)
+    if chosen == "json":
         emit(json.dumps(document, indent=2, sort_keys=True))
         return
+    if chosen == "markdown":
+        with markdown_block(f"{name}: sizing (estimates)", _out):
+            _print_size(name, arch, workload, fits, layouts, document)
+        return
+    _print_size(name, arch, workload, fits, layouts, document)
+
+
+def _print_size(
+    name: str,
+    arch: Architecture,
+    workload: Workload,
+    fits: list[Fit],
+    layouts: list[tuple[Fit, tuple[float, str] | None]],
+    document: dict[str, Any],
+) -> None:
+    """The table view: the model, where it fits, the engine flags (or multi-node layouts)."""
     family = f"{arch.family}, family inferred" if arch.family_inferred else arch.family
     _out.print(f"[bold]{name}[/] ({family}): {document['parameters'] / 1e9:.2f}B parameters")
     shipped = (
         f" {arch.checkpoint_quantization} as shipped"
         if arch.checkpoint_quantization
-        else f" {quantize} on load"
-        if quantize
+        else f" {workload.quantize} on load"
+        if workload.quantize
         else ""
     )
     _out.print(
         f"weights {document['weightsGB']:.1f} GB{shipped} ({document['weightsBf16GB']:.1f} GB in "
         f"bf16), KV cache {document['kvBytesPerToken'] // 1024} KiB per token "
-        f"({workload.kv_cache_dtype}), context {workload.max_total_tokens} x {concurrency} requests"
+        f"({workload.kv_cache_dtype}), context {workload.max_total_tokens} x "
+        f"{workload.concurrency} requests"
     )
     for arch_note in arch.notes:
         _out.print(f"note: {arch_note}")
     rule = (
-        f"A fit holds the weights, runtime and activations, and the KV cache of {concurrency} "
+        "A fit holds the weights, runtime and activations, and the KV cache of "
+        f"{workload.concurrency} "
         f"requests of {workload.max_total_tokens} tokens within {1 - FIT_MARGIN:.0%} of the "
         f"engine's share ({MEMORY_FRACTION:.0%} of the GPU); headroom is what is left of that."
     )

@@ -27,7 +27,16 @@ from ..sizing.measured import Measured, read_measured
 from ..sizing.models import resolve
 from ..sizing.quantization import QUANTIZED_BITS
 from ..sizing.quantization import check as check_quantize
-from .grammar import JsonFlag, StackNames, StacksDir, one_of, output_format, plan_files, stack_files
+from .grammar import (
+    FormatOption,
+    JsonFlag,
+    StackNames,
+    StacksDir,
+    one_of,
+    output_format,
+    plan_files,
+    stack_files,
+)
 from .plan_view import cold_start_line, cold_start_of
 from .reports import (
     Format,
@@ -75,9 +84,6 @@ ConcurrencyOption = Annotated[
 ]
 QuantizeOption = Annotated[
     str | None, typer.Option("--quantize", help=f"One of: {', '.join(QUANTIZED_BITS)}.")
-]
-FormatOption = Annotated[
-    Format, typer.Option("--format", case_sensitive=False, help="table, json or markdown.")
 ]
 KvDtypeOption = Annotated[
     KvCacheDtype,

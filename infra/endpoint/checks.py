@@ -184,21 +184,26 @@ class Checks:
             "sglang owner; pass --engine"
         )
 
+    def _tgi_call(self, path: str) -> Callable[[], Any]:
+        """One text_generation on TGI's own route (`/generate`, or `/generate_stream` to stream)."""
+
+        def call() -> Any:
+            return self.client.text_generation(
+                PROMPT,
+                model=self.target.url + path,
+                max_new_tokens=self.max_new_tokens,
+                details=True,
+                stream=path.endswith("_stream"),
+            )
+
+        return call
+
     def generate(self) -> Check:
         """TGI: one text_generation on /generate, with details (token count)."""
         if self.engine != "tgi":
             return _skipped("generate", self.engine)
         started = time.perf_counter()
-
-        def call() -> Any:
-            return self.client.text_generation(
-                PROMPT,
-                model=self.target.url + "/generate",
-                max_new_tokens=self.max_new_tokens,
-                details=True,
-            )
-
-        output, attempts = self.waiter.call(call, startup=False)
+        output, attempts = self.waiter.call(self._tgi_call("/generate"), startup=False)
         tokens = attribute(attribute(output, "details"), "generated_tokens")
         if not isinstance(attribute(output, "generated_text"), str) or not positive(tokens):
             detail = "POST /generate answered without generated_text and a token count"
@@ -212,17 +217,7 @@ class Checks:
         if self.engine != "tgi":
             return _skipped("generate-stream", self.engine)
         started = time.perf_counter()
-
-        def call() -> Any:
-            return self.client.text_generation(
-                PROMPT,
-                model=self.target.url + "/generate_stream",
-                max_new_tokens=self.max_new_tokens,
-                details=True,
-                stream=True,
-            )
-
-        stream, attempts = self.waiter.call(call, startup=False)
+        stream, attempts = self.waiter.call(self._tgi_call("/generate_stream"), startup=False)
         first, last = None, None
         try:
             for event in stream:

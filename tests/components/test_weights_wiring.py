@@ -77,6 +77,8 @@ def test_engine_streams_from_the_bucket(planned: tuple[str, dict[str, Any]]) -> 
     assert "--revision" not in args
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert ("AZURE_STORAGE_ACCOUNT_NAME" in env) == (cloud == "azure")
+    # The stack says where to upload the snapshot: exactly where the engine reads it.
+    assert plan["outputs"]["weightsUri"] == models[0]
 
 
 def test_no_warm_cache_job(planned: tuple[str, dict[str, Any]]) -> None:

@@ -285,3 +285,35 @@ def test_bench_refuses_the_wrong_model_and_records_the_concurrency_there_was(
     result = llmplane(capsys, *args)
     assert result.code == 0, result.stderr
     assert result.json()["concurrency"] == 3 and result.json()["model"] == "org/other"
+
+
+def test_smoke_in_markdown_keeps_the_report_and_the_one_line(
+    capsys: Capsys, fake: FakeEndpoint
+) -> None:
+    fake.script.model_id = "org/other"
+    result = llmplane(capsys, "smoke", "--url", fake.url, "--model", MODEL, "--format", "markdown")
+    # A failed run still prints its report, as a fenced block a pull request can quote.
+    assert_one_line(result, 1, "model: serves org/other")
+    assert result.stdout.startswith(f"### smoke {fake.url}\n\n```text\n")
+    assert "  failed   model" in result.stdout and result.stdout.rstrip().endswith("```")
+
+
+def test_bench_loads_a_stack_at_the_concurrency_it_was_sized_for(
+    capsys: Capsys, fake: FakeEndpoint, tmp_path: Path
+) -> None:
+    from tests.conftest import STACKS
+
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    text = (STACKS / "Pulumi.aws-dev.yaml").read_text().replace("concurrency: 2", "concurrency: 3")
+    (stacks / "Pulumi.aws-dev.yaml").write_text(text)
+    path = outputs_file(tmp_path, fake.url, engine="tgi")
+    args = ("bench", "--stack", "aws-dev", "--outputs", str(path), "--requests", "9", "--json")
+    shipped = llmplane(capsys, *args)
+    assert shipped.code == 0, shipped.stderr
+    assert shipped.json()["concurrency"] == 2  # stacks/Pulumi.aws-dev.yaml sizes for 2
+    edited = llmplane(capsys, *args, "--stacks-dir", str(stacks))
+    assert edited.code == 0, edited.stderr
+    assert edited.json()["concurrency"] == 3
+    missing = llmplane(capsys, *args, "--stacks-dir", str(tmp_path))
+    assert_one_line(missing, 2, "llmplane bench: --concurrency: is required without")
