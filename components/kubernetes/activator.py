@@ -7,6 +7,14 @@ from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pulumi_kubernetes.core.v1 import ServicePortArgs, ServiceSpecArgs
+from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
+from pulumi_kubernetes.networking.v1 import (
+    NetworkPolicyIngressRuleArgs,
+    NetworkPolicyPeerArgs,
+    NetworkPolicyPortArgs,
+    NetworkPolicySpecArgs,
+)
 
 from .addons import (
     DEFAULT_HOLD_SECONDS,
@@ -32,7 +40,9 @@ __all__ = [
     "HeldRoute",
     "ScaleFromZeroArgs",
     "check_scale_from_zero",
+    "front_door",
     "hold_requests",
+    "holds",
     "http_trigger",
     "longest_wait_seconds",
     "route_host",
@@ -159,20 +169,96 @@ def http_trigger(
     }
 
 
+def _gateway_reaches_interceptor(
+    spec: "ServiceSpec",
+    hold: ScaleFromZeroArgs,
+    namespace: pulumi.Output[str],
+    parent: pulumi.Resource,
+) -> None:
+    """Let this service's gateway pods, and no others of its namespace, reach the interceptor.
+
+    KedaAutoscaling admits only namespaces labelled as clients; policies add up, so each held
+    service with a gateway adds its own rule in the interceptor's namespace.
+    """
+    from .gateway import gateway_labels
+
+    k8s.networking.v1.NetworkPolicy(
+        f"{spec.name}-held-gateway",
+        metadata=ObjectMetaArgs(
+            name=namespace.apply(lambda ns: f"llmplane-gateway-{ns}-{spec.base}"),
+            namespace=hold["interceptor_namespace"],
+            labels=spec.labels,
+        ),
+        spec=NetworkPolicySpecArgs(
+            pod_selector=LabelSelectorArgs(match_labels=INTERCEPTOR_LABELS),
+            policy_types=["Ingress"],
+            ingress=[
+                NetworkPolicyIngressRuleArgs(
+                    from_=[
+                        NetworkPolicyPeerArgs(
+                            namespace_selector=LabelSelectorArgs(
+                                match_labels=namespace.apply(
+                                    lambda ns: {"kubernetes.io/metadata.name": ns}
+                                )
+                            ),
+                            pod_selector=LabelSelectorArgs(
+                                match_labels=spec.labels.apply(gateway_labels)
+                            ),
+                        )
+                    ],
+                    ports=[NetworkPolicyPortArgs(port=hold["interceptor_port"], protocol="TCP")],
+                )
+            ],
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def holds(spec: "ServiceSpec") -> bool:
+    """Whether the interceptor holds this service's requests: it scales to zero and has one."""
+    return (
+        spec.scale_from_zero is not None and spec.min_replicas == 0 and spec.autoscaling is not None
+    )
+
+
+def front_door(
+    spec: "ServiceSpec", hold: ScaleFromZeroArgs, meta: "Meta", parent: pulumi.Resource
+) -> k8s.core.v1.Service:
+    """The Service callers use, `<base>`: a DNS alias of the interceptor, so every call is held.
+
+    An ExternalName Service resolves to the interceptor proxy's address; a client keeps the
+    name it called as its Host header, which the HTTPScaledObject routes by (the interceptor
+    drops the port). The engine's own Service, `<base>-engine`, is what the interceptor calls.
+    """
+    return k8s.core.v1.Service(
+        f"{spec.name}-front",
+        metadata=meta(spec.object_name()),
+        spec=ServiceSpecArgs(
+            type="ExternalName",
+            external_name=hold["interceptor_host"],
+            ports=[ServicePortArgs(name="http", port=hold["interceptor_port"])],
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 def hold_requests(
     spec: "ServiceSpec",
     hold: ScaleFromZeroArgs | None,
     meta: "Meta",
     deployment: k8s.apps.v1.Deployment,
     service: k8s.core.v1.Service,
+    front: k8s.core.v1.Service | None,
     parent: pulumi.Resource,
 ) -> HeldRoute | None:
-    """An HTTPScaledObject for a service that scales to zero; None when one never does."""
-    if hold is None or spec.min_replicas != 0 or spec.autoscaling is None:
+    """An HTTPScaledObject routing `front`'s name to `service`; None when nothing is held."""
+    if hold is None or front is None or not holds(spec):
         return None
     namespace = deployment.metadata.apply(lambda m: m.namespace or "")
     service_name = service.metadata.apply(lambda m: m.name or spec.object_name())
-    host = route_host(service_name, namespace)
+    host = route_host(front.metadata.apply(lambda m: m.name or spec.object_name()), namespace)
+    if spec.gateway is not None:
+        _gateway_reaches_interceptor(spec, hold, namespace, parent)
     seconds = hold.get("hold_seconds", DEFAULT_HOLD_SECONDS)
     name = spec.object_name(ROLE)
     held = k8s.apiextensions.CustomResource(

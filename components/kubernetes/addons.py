@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes.helm.v3 import ReleaseArgs, RepositoryOptsArgs
-from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
+from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
+from pulumi_kubernetes.networking.v1 import (
+    NetworkPolicyIngressRuleArgs,
+    NetworkPolicyPeerArgs,
+    NetworkPolicyPortArgs,
+    NetworkPolicySpecArgs,
+)
+
+from .pod import CLIENT_LABEL
 
 __all__ = [
     "DEFAULT_HOLD_SECONDS",
@@ -44,6 +52,9 @@ KEDA_NAMESPACE = "keda"
 # (templates/interceptor/service-proxy.yaml, templates/scaler/service.yaml).
 INTERCEPTOR_PORT = 8080
 SCALER_PORT = 9090
+# The interceptor's admin server (chart value interceptor.admin.port), whose /queue the add-on's
+# scaler reads to tell KEDA how many requests wait.
+INTERCEPTOR_ADMIN_PORT = 9090
 # The interceptor pods' labels (chart templates/interceptor/deployment.yaml), which engines'
 # NetworkPolicies let in.
 INTERCEPTOR_LABELS = {
@@ -171,6 +182,44 @@ class KedaAutoscalingArgs:
     """Longest a request is held waiting for a replica; pass the cold-start budget (seconds)."""
 
 
+def _interceptor_callers(
+    name: str, add_on: k8s.helm.v3.Release, opts: pulumi.ResourceOptions
+) -> k8s.networking.v1.NetworkPolicy:
+    """Who may reach the interceptor: client namespaces on its proxy, KEDA's namespace on admin.
+
+    The interceptor forwards to any held engine whose name a request carries as its Host, so
+    it admits exactly the callers the engines' own policies do (namespaces labelled as clients;
+    each held service's gateway adds a policy of its own). The chart ships no NetworkPolicy.
+    Traffic from the node (kubelet probes) is always allowed.
+    """
+    return k8s.networking.v1.NetworkPolicy(
+        f"{name}-interceptor",
+        metadata=ObjectMetaArgs(name="llmplane-interceptor-callers", namespace=KEDA_NAMESPACE),
+        spec=NetworkPolicySpecArgs(
+            pod_selector=LabelSelectorArgs(match_labels=INTERCEPTOR_LABELS),
+            policy_types=["Ingress"],
+            ingress=[
+                NetworkPolicyIngressRuleArgs(
+                    from_=[
+                        NetworkPolicyPeerArgs(
+                            namespace_selector=LabelSelectorArgs(
+                                match_labels={CLIENT_LABEL: "true"}
+                            )
+                        )
+                    ],
+                    ports=[NetworkPolicyPortArgs(port=INTERCEPTOR_PORT, protocol="TCP")],
+                ),
+                NetworkPolicyIngressRuleArgs(
+                    # The add-on's scaler, in this namespace.
+                    from_=[NetworkPolicyPeerArgs(pod_selector=LabelSelectorArgs())],
+                    ports=[NetworkPolicyPortArgs(port=INTERCEPTOR_ADMIN_PORT, protocol="TCP")],
+                ),
+            ],
+        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[add_on])),
+    )
+
+
 class KedaAutoscaling(pulumi.ComponentResource):
     """KEDA (queue-depth scaling, scale to zero) and a small Prometheus, from vendor charts.
 
@@ -223,6 +272,7 @@ class KedaAutoscaling(pulumi.ComponentResource):
                 child,
                 after=keda,
             )
+            _interceptor_callers(name, add_on, child)
             chart = HTTP_ADD_ON_CHART[0]
             activator = Activator(
                 interceptor_host=f"{chart}-interceptor-proxy.{KEDA_NAMESPACE}.svc.cluster.local",

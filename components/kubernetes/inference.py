@@ -23,7 +23,7 @@ from pulumi_kubernetes.core.v1 import (
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 
-from .activator import hold_requests
+from .activator import front_door, hold_requests, holds
 from .engines import EngineSpec
 from .gateway import build_gateway
 from .pod import (
@@ -170,9 +170,12 @@ class InferenceService(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # A held service's callers reach the interceptor under the service's name (front_door),
+        # and the interceptor reaches the engine under `<base>-engine`.
+        held_front = holds(spec)
         service = k8s.core.v1.Service(
             f"{name}-svc",
-            metadata=meta(spec.object_name()),
+            metadata=meta(spec.object_name("engine" if held_front else "")),
             spec=ServiceSpecArgs(
                 type="ClusterIP",
                 selector=labels,
@@ -191,7 +194,10 @@ class InferenceService(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-        held = hold_requests(spec, spec.scale_from_zero, meta, deployment, service, self)
+        front = None
+        if held_front and spec.scale_from_zero is not None:
+            front = front_door(spec, spec.scale_from_zero, meta, self)
+        held = hold_requests(spec, spec.scale_from_zero, meta, deployment, service, front, self)
         network_policies(spec, meta, child, held)
         public_endpoint: pulumi.Output[str] | None = None
         if spec.gateway is not None:
@@ -204,9 +210,12 @@ class InferenceService(pulumi.ComponentResource):
             scaled_object(spec, spec.autoscaling, meta, deployment, self, held)
 
         self.namespace = ns_name
-        self.service_name = service.metadata.apply(lambda m: m.name or spec.object_name())
+        called = front if front is not None else service
+        self.service_name = called.metadata.apply(lambda m: m.name or spec.object_name())
+        # The front door keeps the interceptor's port: an ExternalName Service maps no ports.
+        port = "" if held is None else f":{held.port}"
         self.endpoint = pulumi.Output.concat(
-            "http://", self.service_name, ".", ns_name, ".svc.cluster.local"
+            "http://", self.service_name, ".", ns_name, ".svc.cluster.local", port
         )
         self.public_endpoint = public_endpoint
         self.register_outputs(

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CACHE_PATH",
+    "CLIENT_LABEL",
     "ENGINE_UID",
     "FIT_ENV",
     "GATED_ENV",
@@ -57,6 +58,10 @@ __all__ = [
     "restricted_pod",
     "token_volume",
 ]
+
+# The namespace label that lets a namespace's pods call llmplane's services (the engine, or the
+# interceptor that holds its requests): `kubectl label namespace my-app llmplane.io/client=true`.
+CLIENT_LABEL = "llmplane.io/client"
 
 # The recommended labels every object of a service gets unless the caller's labels set them; the
 # instance label, derived from the object name, is what keeps two services' selectors apart.

@@ -18,7 +18,7 @@ from pulumi_kubernetes.networking.v1 import (
 )
 
 from .addons import INTERCEPTOR_LABELS
-from .pod import INSTANCE_LABEL
+from .pod import CLIENT_LABEL, INSTANCE_LABEL
 
 if TYPE_CHECKING:
     from .activator import HeldRoute
@@ -41,7 +41,6 @@ __all__ = [
 
 Meta = Callable[..., ObjectMetaArgs]
 # Namespaces whose pods may call the engine: label them `llmplane.io/client: "true"`.
-CLIENT_LABEL = "llmplane.io/client"
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 # The instance metadata service hands out node credentials; the engine never needs it.
 METADATA_IP = "169.254.169.254/32"

@@ -143,7 +143,8 @@ def test_a_service_at_zero_gets_an_http_scaled_object_for_its_engine(held: Plan)
         "name": "llm",
         "kind": "Deployment",
         "apiVersion": "apps/v1",
-        "service": "llm",
+        # The engine's own Service: `llm` is the front door, an alias of the interceptor.
+        "service": "llm-engine",
         "portName": "http",
     }
     assert spec["timeouts"] == {
@@ -228,8 +229,8 @@ def test_a_per_service_hold_overrides_the_clusters() -> None:
 def test_nothing_is_held_unless_the_service_scales_to_zero_with_an_activator(
     min_replicas: int, with_activator: bool
 ) -> None:
-    plan, handles = held_plan(min_replicas=min_replicas, with_activator=with_activator)
-    assert handles["service"].held is None
+    plan, _ = held_plan(min_replicas=min_replicas, with_activator=with_activator)
+    assert "llm-front" not in {r["name"] for r in plan["resources"]}
     assert of_type(plan, HELD) == []
     triggers = one(plan, SCALER)["inputs"]["spec"]["triggers"]
     assert "external-push" not in {t["type"] for t in triggers}
@@ -296,3 +297,34 @@ class _Probe(pulumi.ComponentResource):
     def __init__(self, name: str, args: _ProbeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llmplane:index:Probe", name, None, opts)
         self.register_outputs({})
+
+
+def test_callers_reach_a_held_service_through_its_front_door(held: Plan) -> None:
+    # Its own name resolves to the interceptor, so an in-cluster call at zero replicas is held
+    # too, not only the gateway's; the Host it sends is the name the route matches.
+    front = one(held, "kubernetes:core/v1:Service", "llm-front")["inputs"]
+    assert front["metadata"]["name"] == "llm"
+    assert front["spec"]["type"] == "ExternalName"
+    assert front["spec"]["externalName"] == INTERCEPTOR
+    assert one(held, HELD)["inputs"]["spec"]["hosts"] == ["llm.llm.svc.cluster.local"]
+    engine = one(held, "kubernetes:core/v1:Service", "llm-svc")["inputs"]
+    assert engine["metadata"]["name"] == "llm-engine" and engine["spec"]["type"] == "ClusterIP"
+
+
+def test_only_client_namespaces_and_the_gateway_reach_the_interceptor(held: Plan) -> None:
+    policies = {
+        r["name"]: r["inputs"]["spec"]
+        for r in of_type(held, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    base = policies["scale-interceptor"]
+    assert base["podSelector"]["matchLabels"] == INTERCEPTOR_LABELS
+    proxy, admin = base["ingress"]
+    assert proxy["from"] == [{"namespaceSelector": {"matchLabels": {"llmplane.io/client": "true"}}}]
+    assert proxy["ports"] == [{"port": 8080, "protocol": "TCP"}]
+    # The add-on's scaler reads the queue on the admin port, from KEDA's own namespace.
+    assert admin["from"] == [{"podSelector": {}}] and admin["ports"][0]["port"] == 9090
+    gateway = policies["llm-held-gateway"]
+    (rule,) = gateway["ingress"]
+    (peer,) = rule["from"]
+    assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "llm"}
+    assert peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "gateway"

@@ -207,7 +207,10 @@ def test_no_public_unauthenticated_service(stack: str) -> None:
     }
     for service in of_type(shipped(stack), SERVICE):
         kind = service["inputs"]["spec"]["type"]
-        assert kind in {"ClusterIP", "LoadBalancer"}
+        # ExternalName: a held service's front door, a DNS alias of the in-cluster interceptor.
+        assert kind in {"ClusterIP", "LoadBalancer", "ExternalName"}
+        if kind == "ExternalName":
+            assert service["inputs"]["spec"]["externalName"].endswith(".svc.cluster.local")
         if kind == "LoadBalancer":
             annotations = service["inputs"]["metadata"]["annotations"]
             assert annotations[internal[stack]] in {"true", "Internal"}
