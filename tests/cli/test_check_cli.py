@@ -110,3 +110,17 @@ def test_list_shows_every_policy() -> None:
     result = run("check", "--list")
     assert result.returncode == 0
     assert LB in result.stdout and "hf-token-never-literal" in result.stdout
+
+
+def test_a_preview_that_scales_to_zero_with_nothing_holding_requests_fails(tmp_path: Path) -> None:
+    # The shipped preview's ScaledObject keeps one replica; at zero, with no HTTP add-on in front
+    # of the engine, a request would be refused: a mandatory finding.
+    preview = json.loads(Path(PREVIEW).read_text())
+    (step,) = [s for s in preview["steps"] if s["newState"]["type"].endswith(":ScaledObject")]
+    step["newState"]["inputs"]["spec"]["minReplicaCount"] = 0
+    path = tmp_path / "preview.json"
+    path.write_text(json.dumps(preview))
+    result = run("check", "--resources", str(path))
+    assert result.returncode == 1
+    assert "mandatory scale-to-zero-holds-requests" in result.stdout
+    assert "scale-to-zero-holds-requests" not in run("check", "--resources", PREVIEW).stdout
