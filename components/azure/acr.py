@@ -10,10 +10,10 @@ from .args import AcrMirrorArgs
 from .private_link import private_endpoint, private_zone
 from .roles import (
     ACR_PULL,
-    KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
     KEY_VAULT_SECRETS_USER,
     assign,
     deployer_subscription,
+    key_user,
 )
 from .vault import vault_secret
 
@@ -42,16 +42,8 @@ class AcrMirror(pulumi.ComponentResource):
         group, tags = args.resource_group_name, dict(args.tags)
         subscription = deployer_subscription(args.subscription_id, self)
         child = pulumi.ResourceOptions(parent=self)
-        identity = azure.managedidentity.UserAssignedIdentity(
-            f"{name}-registry", resource_group_name=group, tags=tags, opts=child
-        )
-        grant = assign(
-            f"{name}-registry-key",
-            KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
-            identity.principal_id,
-            args.vault_id,
-            subscription,
-            self,
+        identity, grant = key_user(
+            f"{name}-registry", group, tags, args.vault_id, subscription, self
         )
         registry = azure.containerregistry.Registry(
             f"{name}-acr",

@@ -16,6 +16,7 @@ __all__ = [
     "ROLE_NAMES",
     "assign",
     "deployer_subscription",
+    "key_user",
 ]
 
 # Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
@@ -71,3 +72,30 @@ def deployer_subscription(
         opts=pulumi.InvokeOutputOptions(parent=parent)
     )
     return client.subscription_id
+
+
+def key_user(
+    name: str,
+    group: pulumi.Input[str],
+    tags: dict[str, str],
+    vault_id: pulumi.Input[str],
+    subscription_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> tuple[azure.managedidentity.UserAssignedIdentity, azure.authorization.RoleAssignment]:
+    """An identity `name` that may wrap and unwrap with the vault's keys, and its grant.
+
+    What a service encrypting with a customer-managed key (ACR, a storage account) runs as;
+    the service must wait for the grant (`<name>-key`), or its first use of the key fails.
+    """
+    identity = azure.managedidentity.UserAssignedIdentity(
+        name, resource_group_name=group, tags=tags, opts=pulumi.ResourceOptions(parent=parent)
+    )
+    grant = assign(
+        f"{name}-key",
+        KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+        identity.principal_id,
+        vault_id,
+        subscription_id,
+        parent,
+    )
+    return identity, grant

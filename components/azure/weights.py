@@ -10,7 +10,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from .private_link import private_endpoint, private_zone
-from .roles import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, assign, deployer_subscription
+from .roles import deployer_subscription, key_user
 
 __all__ = [
     "BLOB_ZONE",
@@ -98,16 +98,8 @@ class BlobWeightsContainer(pulumi.ComponentResource):
         group, tags = args.resource_group_name, dict(args.tags)
         subscription = deployer_subscription(args.subscription_id, self)
         child = pulumi.ResourceOptions(parent=self)
-        identity = azure.managedidentity.UserAssignedIdentity(
-            f"{name}-weights", resource_group_name=group, tags=tags, opts=child
-        )
-        grant = assign(
-            f"{name}-weights-key",
-            KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
-            identity.principal_id,
-            args.vault_id,
-            subscription,
-            self,
+        identity, grant = key_user(
+            f"{name}-weights", group, tags, args.vault_id, subscription, self
         )
         vault_uri = pulumi.Output.from_input(args.key_uri).apply(lambda u: key_vault_parts(u)[0])
         key_name = pulumi.Output.from_input(args.key_uri).apply(lambda u: key_vault_parts(u)[1])

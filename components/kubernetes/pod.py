@@ -35,6 +35,7 @@ from pulumi_kubernetes.meta.v1 import LabelSelectorArgs
 from .streamer import StreamerPlan, streamed_request
 
 if TYPE_CHECKING:
+    from .args import PlacementArgs
     from .service_spec import ServiceSpec
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "TOKEN_KEY",
     "TOKEN_PATH",
     "engine_pod",
+    "gpu_tolerations",
     "restricted_container",
     "restricted_pod",
     "token_volume",
@@ -179,6 +181,19 @@ def _command_and_env(
     return spec.streamer.apply(streamed), spec.streamer.apply(with_plan_env)
 
 
+def gpu_tolerations(placement: PlacementArgs) -> list[TolerationArgs]:
+    """The placement's tolerations of the GPU nodes' taints (any value, NoSchedule by default)."""
+    return [
+        TolerationArgs(
+            key=t["key"],
+            operator=t.get("operator", "Exists"),
+            value=t.get("value"),
+            effect=t.get("effect", "NoSchedule"),
+        )
+        for t in placement.get("tolerations", ())
+    ]
+
+
 def token_volume(token_secret: pulumi.Input[str]) -> VolumeArgs:
     """The volume `hf-token`: the Secret's token as the file `token`, readable by the pod only."""
     return VolumeArgs(
@@ -232,15 +247,7 @@ def engine_pod(
         security_context=restricted_pod(ENGINE_UID, fs_group=ENGINE_UID),
         termination_grace_period_seconds=GRACE_SECONDS,
         node_selector=dict(placement.get("node_selector", {})) or None,
-        tolerations=[
-            TolerationArgs(
-                key=t["key"],
-                operator=t.get("operator", "Exists"),
-                value=t.get("value"),
-                effect=t.get("effect", "NoSchedule"),
-            )
-            for t in placement.get("tolerations", ())
-        ],
+        tolerations=gpu_tolerations(placement),
         topology_spread_constraints=_spread(spec.labels),
         containers=[
             ContainerArgs(

@@ -17,7 +17,6 @@ from pulumi_kubernetes.core.v1 import (
     PodSpecArgs,
     PodTemplateSpecArgs,
     ResourceRequirementsArgs,
-    TolerationArgs,
     VolumeArgs,
     VolumeMountArgs,
 )
@@ -34,6 +33,7 @@ from .pod import (
     INSTANCE_LABEL,
     MANAGED_BY_LABEL,
     NAME_LABEL,
+    gpu_tolerations,
     restricted_container,
     restricted_pod,
     token_volume,
@@ -194,19 +194,6 @@ def _labels(spec: "ServiceSpec") -> pulumi.Output[dict[str, str]]:
     return spec.labels.apply(lambda labels: {**labels, **own})
 
 
-def _tolerations(spec: "ServiceSpec") -> list[TolerationArgs]:
-    """The engine's: the Job runs where the engine will, so that node pulls the image once."""
-    return [
-        TolerationArgs(
-            key=t["key"],
-            operator=t.get("operator", "Exists"),
-            value=t.get("value"),
-            effect=t.get("effect", "NoSchedule"),
-        )
-        for t in spec.placement.get("tolerations", ())
-    ]
-
-
 def _env(spec: "ServiceSpec", warm: WarmCacheArgs, with_token: bool) -> list[EnvVarArgs]:
     values: dict[str, str] = {
         # The same HF_HOME as the engine pod: the hub/ tree it reads is the one written here.
@@ -305,7 +292,7 @@ def warm_cache_job(
                     enable_service_links=False,
                     security_context=restricted_pod(ENGINE_UID, fs_group=ENGINE_UID),
                     node_selector=dict(spec.placement.get("node_selector", {})) or None,
-                    tolerations=_tolerations(spec),
+                    tolerations=gpu_tolerations(spec.placement),
                     containers=[
                         ContainerArgs(
                             name="download",

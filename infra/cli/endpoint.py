@@ -13,8 +13,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..config.errors import EndpointError, SettingsError
-from ..endpoint.target import DEFAULT_TOKEN_ENV, Target, resolve_target
+from ..endpoint.target import (
+    DEFAULT_TOKEN_ENV,
+    Target,
+    resolve_target,
+    stack_file,
+    stack_file_settings,
+)
 from .grammar import FormatOption, JsonFlag, output_format
+from .plan_view import cold_start_in
 from .terminal import markdown_block
 
 if TYPE_CHECKING:
@@ -146,23 +153,19 @@ def _smoke_lines(target: Target, report: SmokeReport) -> None:
 
 def _sized_concurrency(stack: str | None, stacks_dir: Path) -> int:
     """The concurrency the stack was sized for (llmplane:model.concurrency): bench's default."""
-    path = stacks_dir / f"Pulumi.{stack}.yaml"
-    if stack is None or not path.is_file():
-        where = "with --url" if stack is None else f"without {path}"
+    path = stack_file(stack, stacks_dir)
+    if path is None:
+        where = "with --url" if stack is None else f"without {stacks_dir}/Pulumi.{stack}.yaml"
         raise SettingsError(
             "-", "--concurrency", f"is required {where}", "pass --concurrency N (requests at once)"
         )
-    # Imported here: settings load pydantic, which only this case needs.
-    from ..config.settings import parse
-    from ..config.stackfile import read_stack_file
-
-    return parse(*read_stack_file(path)).model.concurrency
+    return stack_file_settings(path).model.concurrency
 
 
 def _cold_start_estimate(target: Target) -> float | None:
     """The stack's cold-start estimate (its `gpu` output), to compare the measured wait with."""
-    cold = (target.gpu or {}).get("coldStart")
-    total = cold.get("totalSeconds") if isinstance(cold, dict) else None
+    cold = cold_start_in(target.gpu)
+    total = cold.get("totalSeconds") if cold is not None else None
     return float(total) if isinstance(total, int | float) else None
 
 

@@ -71,11 +71,18 @@ def _folded(siblings: Sequence[dict[str, Any]], show_all: bool) -> list[tuple[st
 _HELD = "kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject"
 
 
-def cold_start_of(stack_plan: Plan) -> Mapping[str, Any] | None:
-    """The stack's cold-start estimate, from its `gpu` output; None when the model is unknown."""
-    gpu = stack_plan["outputs"].get("gpu")
+def cold_start_in(gpu: object) -> Mapping[str, Any] | None:
+    """The cold-start estimate in a stack's `gpu` output (a plan's, or a deployed stack's).
+
+    None when the model is unknown (no estimate) or the output predates it.
+    """
     cold = gpu.get("coldStart") if isinstance(gpu, Mapping) else None
     return cold if isinstance(cold, Mapping) else None
+
+
+def cold_start_of(stack_plan: Plan) -> Mapping[str, Any] | None:
+    """The stack's cold-start estimate, from its plan's `gpu` output."""
+    return cold_start_in(stack_plan["outputs"].get("gpu"))
 
 
 def cold_start_line(stack_plan: Plan) -> str | None:

@@ -18,11 +18,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..config.errors import SettingsError, choices
 from .stack_outputs import ENGINE_NAMES, checked_url, read_outputs, stack_facts
+
+if TYPE_CHECKING:
+    from ..config.settings import StackSettings
 
 DEFAULT_TOKEN_ENV = "LLMPLANE_API_KEY"
 # Without a stack file to size the model from: long enough for a 7B model to load once its node
@@ -206,19 +209,33 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _wait(stack: str, stacks_dir: Path, wait: float | None) -> tuple[float, str]:
-    """--wait, else the stack's startup budget (as its startup probe has it), else the default."""
-    if wait is not None:
-        return wait, "--wait"
+def stack_file(stack: str | None, stacks_dir: Path) -> Path | None:
+    """The stack's `Pulumi.<stack>.yaml` in `stacks_dir`; None for no stack or no such file."""
+    if stack is None or stack == "-":
+        return None
     path = stacks_dir / f"Pulumi.{stack}.yaml"
-    if stack == "-" or not path.is_file():
-        return DEFAULT_WAIT_SECONDS, "default"
-    # Imported here: settings and sizing load pydantic, which only this case needs.
+    return path if path.is_file() else None
+
+
+def stack_file_settings(path: Path) -> StackSettings:
+    """The settings of a stack file, checked as `plan` checks them (SettingsError if bad)."""
+    # Imported here: settings load pydantic, which only the commands that read a stack need.
     from ..config.settings import parse
     from ..config.stackfile import read_stack_file
+
+    return parse(*read_stack_file(path))
+
+
+def _wait(stack: str, stacks_dir: Path, wait: float | None) -> tuple[float, str]:
+    """--wait, else the stack's cold-start budget (or startup budget), else the default."""
+    if wait is not None:
+        return wait, "--wait"
+    path = stack_file(stack, stacks_dir)
+    if path is None:
+        return DEFAULT_WAIT_SECONDS, "default"
     from ..sizing.serving import serving_for
 
-    serving = serving_for(parse(*read_stack_file(path)))
+    serving = serving_for(stack_file_settings(path))
     if serving.cold_start is not None:
         # From zero replicas: a GPU node, the image, the weights and the warm-up, with a margin.
         return float(serving.cold_start.timeout_seconds), f"the cold-start budget of {path}"
